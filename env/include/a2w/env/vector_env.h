@@ -1,0 +1,115 @@
+#pragma once
+// VectorEnv: N copies of one env stepped together on a thread pool, with Gymnasium 1.x vector semantics.
+//
+// Observations come back batched: every array observation of shape S becomes [N, ...S] (uint8 images
+// [N, H, W, 3]), text observations become a List of N strings; reward is f64[N], terminated and truncated
+// bool[N]. Arrays in a result are views of buffers the VectorEnv allocated once and overwrites on the next
+// step or reset: clone() what you keep. Env i always writes row i, so results do not depend on threads.
+//
+// Autoreset (Gymnasium's AutoresetMode, declared in spec().metadata["autoreset_mode"]):
+//   NEXT_STEP (default) the step after env i ends resets it: that step ignores action i and returns the
+//                       reset observation, reward 0, terminated = truncated = false, and the reset info.
+//   SAME_STEP           the step that ends env i resets it at once: obs row i is the new episode's first
+//                       observation; the last observation and info of the ended episode are in
+//                       final_obs[i] / final_info[i].
+//   DISABLED            nothing resets by itself: call reset(mask, seeds) (or reset with
+//                       options {"reset_mask": bool[N]}) for the envs that ended. Stepping an env that
+//                       ended without resetting it throws a2w::Error.
+//
+// Seeds: reset(seed) with base seed b gives env i's e-th episode (e = 0, 1, ... counting every reset of that
+// env, automatic or not) the seed episode_seed(b, i, e) of rng.h. Without a base seed one is drawn from the
+// OS once.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "a2w/env/env.h"
+
+namespace a2w::env {
+
+enum class AutoresetMode { kNextStep, kSameStep, kDisabled };
+std::string to_string(AutoresetMode m);  // "NEXT_STEP", "SAME_STEP", "DISABLED"
+AutoresetMode parse_autoreset_mode(std::string_view s);
+
+struct VectorEnvOptions {
+  int num_envs = 1;
+  int num_threads = 0;  // 0: min(num_envs, hardware threads); 1: step in the calling thread
+  AutoresetMode autoreset_mode = AutoresetMode::kNextStep;
+};
+
+struct VectorResetResult {
+  Dict obs;                 // batched
+  std::vector<Dict> infos;  // one per env (empty Dict for envs not reset)
+};
+
+struct VectorStepResult {
+  Dict obs;                 // batched
+  Array reward;             // f64[N]
+  Array terminated;         // bool[N]
+  Array truncated;          // bool[N]
+  std::vector<Dict> infos;  // one per env
+  // SAME_STEP only: for envs that ended in this step, their last observation and info; nullopt elsewhere.
+  std::vector<std::optional<Dict>> final_obs;
+  std::vector<std::optional<Dict>> final_info;
+};
+
+class VectorEnv {
+ public:
+  using Factory = std::function<EnvPtr(int env_index)>;
+
+  // Builds options.num_envs envs with `factory` (called in index order on the calling thread). Env i is then
+  // reset, stepped, closed and destroyed on worker thread i % num_threads() only (see thread_pool.h), so an
+  // env that needs a thread-bound resource (a GL context) should create it on its first reset().
+  VectorEnv(const Factory& factory, VectorEnvOptions options);
+  ~VectorEnv();
+  VectorEnv(const VectorEnv&) = delete;
+  VectorEnv& operator=(const VectorEnv&) = delete;
+
+  int num_envs() const;
+  int num_threads() const;
+  AutoresetMode autoreset_mode() const;
+  // The spec of one env; metadata gains "autoreset_mode".
+  const EnvSpec& single_spec() const;
+
+  // Resets every env: env i gets episode_seed(seed, i, e) with e its episode counter, which a new base
+  // seed restarts at 0 (for every env). In DISABLED mode options may hold "reset_mask" (bool[N] array or a
+  // List of N bools) to reset only those envs; in other modes a reset_mask throws InvalidArgument, as in
+  // Gymnasium. The other options go to each env's reset().
+  const VectorResetResult& reset(std::optional<std::uint64_t> seed = std::nullopt, const Dict& options = {});
+  // Resets the envs where mask[i] with the explicit seeds[i] (any mode; mask and seeds have N entries); the
+  // others keep their state and their rows of the observation buffers. Counts as a reset for episode_index.
+  const VectorResetResult& reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds);
+  // actions: [N, ...action shape] of the action space's dtype (f32 [N, 7] for tasks). Throws InvalidArgument
+  // for a wrong shape or dtype, or NaN/inf in an action that is used, before any env is stepped.
+  const VectorStepResult& step(const Array& actions);
+  // Steps only the envs where active[i] (like EnvPool's send(actions, env_ids)); for the others nothing
+  // happens: their action rows are ignored, their obs rows keep their values, reward 0, flags false, empty
+  // info, and an ended env stays ended (a pending NEXT_STEP reset stays pending). rollout() uses it to leave
+  // slots that have no episode left untouched.
+  const VectorStepResult& step(const Array& actions, const std::vector<bool>& active);
+  void close();
+
+  // Env i itself (e.g. for privileged access by a scripted expert).
+  Env& env(int i);
+  // Seed and index of env i's current episode.
+  std::uint64_t episode_seed(int i) const;
+  std::int64_t episode_index(int i) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Helpers for batch observations.
+// Allocates a batch Dict for `space` (a DictSpace) with leading dim n: arrays zeroed, texts empty strings.
+Dict make_batch(const Space& space, int n);
+// Copies a single observation into row i of a batch made by make_batch (sizes must match).
+void write_row(Dict& batch, int i, const Dict& obs);
+// A deep copy of row i of a batch, as a single observation.
+Dict read_row(const Dict& batch, int i);
+
+}  // namespace a2w::env

@@ -1,0 +1,56 @@
+#pragma once
+// The task catalogue: built-in task files (tasks/defs/*.yaml, ids "a2w/<Name>-v0") and users' task files
+// found in the colon-separated folders of the environment variable A2W_TASK_PATH (ids "user/<Name>-v0").
+//
+//   a2w::tasks::register_tasks();
+//   auto env = a2w::make("a2w/PickPlaceBin-v0", {{"image_size", 64}});
+//   auto info = a2w::tasks::describe_task("a2w/PickPlaceBin-v0");   // for `a2w tasks show`
+//
+// A task file that does not parse is still registered (under its file name): making it throws the file's
+// error with file:line, so one broken user file does not hide the others.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "a2w/env/env.h"
+#include "a2w/tasks/task_def.h"
+
+namespace a2w::tasks {
+
+// Registers every task file with a2w::register_env. Idempotent (a second call rescans A2W_TASK_PATH).
+void register_tasks();
+
+// Folder of the built-in task files (the source tree's tasks/defs, or the installed share/a2w/tasks).
+std::string builtin_task_dir();
+// Task files found: built-in first, then A2W_TASK_PATH's folders in order; each with its id.
+struct TaskFile {
+  std::string id;
+  std::string path;
+};
+std::vector<TaskFile> find_task_files();
+
+// Builds the env of a task file directly (what the registered factories call).
+env::EnvPtr make_task_env(const std::string& path, const env::Dict& options, const std::string& id);
+
+struct TaskInfo {
+  std::string id;
+  std::string name;
+  std::string description;
+  std::string file;
+  int horizon = 0;
+  std::vector<std::string> instruction_templates;
+  std::vector<std::string> objects;   // "cube: box 0.025x0.025x0.025 m, 0.1 kg, colors red|green|blue"
+  std::vector<std::string> fixtures;  // "bin: bin at x [0.1, 0.2] y [...]"
+  std::string success;                // the predicate as text
+  std::vector<std::string> reward;    // "reach(cube) x 0.5"
+  std::vector<std::string> expert;    // waypoint kinds with targets
+  std::vector<std::string> cameras;   // "agentview", "eye_in_hand"
+};
+
+// Describes a registered task id (after register_tasks); throws NotFound for unknown ids.
+TaskInfo describe_task(std::string_view id);
+// The same for a task already parsed.
+TaskInfo describe_task(const TaskDef& def, const std::string& id);
+
+}  // namespace a2w::tasks

@@ -1,0 +1,165 @@
+#include "a2w/tasks/robot.h"
+
+#include <cstdio>
+#include <string>
+
+#include "a2w/env/error.h"
+
+namespace a2w::tasks {
+
+// Found once with the controller's damped least-squares IK from the Panda's "ready" posture: tool centre
+// point at (0.45, 0, 0.30) from the base, gripper pointing down, fingers opening along world y.
+const std::array<double, kArmDofs> kHomeQpos = {0.0, -0.2517088, 0.0, -2.4403344, 0.0, 2.1886256, 0.7853982};
+
+namespace {
+
+std::string fmt(const char* format, double a, double b, double c) {
+  std::string out(static_cast<std::size_t>(std::snprintf(nullptr, 0, format, a, b, c)), '\0');
+  std::snprintf(out.data(), out.size() + 1, format, a, b, c);
+  return out;
+}
+
+}  // namespace
+
+RobotMjcf robot_mjcf(const std::array<double, 3>& base_pos) {
+  RobotMjcf r;
+  // Collision classes (contype/conaffinity bits, see scene.cpp): the robot is bit 2 and collides with the
+  // table (1), objects (4) and fixtures (8), never with itself (the Panda's own limits keep links apart).
+  r.default_classes = R"(
+    <default class="a2w_robot">
+      <joint limited="true" armature="0.1" damping="100"/>
+      <geom contype="2" conaffinity="13" condim="3" group="1" friction="1 0.005 0.0001" rgba="0.92 0.92 0.94 1"/>
+      <default class="a2w_robot_dark"><geom rgba="0.25 0.25 0.28 1"/></default>
+      <default class="a2w_wrist"><joint damping="25"/></default>
+      <default class="a2w_finger">
+        <joint type="slide" axis="0 1 0" range="0 0.04" armature="0.01" damping="4"/>
+        <geom rgba="0.3 0.3 0.32 1"/>
+      </default>
+      <!-- Pads: high friction with torsional friction (condim 4) so a cube held at its sides does not slip
+           or spin out of the grasp. -->
+      <default class="a2w_pad"><geom condim="4" friction="1.5 0.05 0.001" solref="0.01 1" rgba="0.1 0.1 0.1 1"/></default>
+    </default>
+)";
+  r.body = fmt(R"(
+    <body name="link0" pos="%g %g %g" childclass="a2w_robot">
+      <inertial pos="0 0 0.05" mass="3" diaginertia="0.02 0.02 0.02"/>
+      <geom name="link0_base" type="cylinder" pos="0 0 0.07" size="0.09 0.07" class="a2w_robot_dark"/>
+      <geom type="capsule" fromto="-0.05 0 0.06 0 0 0.16" size="0.07"/>
+      <body name="link1" pos="0 0 0.333">
+        <joint name="joint1" axis="0 0 1" range="-2.8973 2.8973"/>
+        <geom type="capsule" fromto="0 0 -0.17 0 0 -0.04" size="0.065" mass="1.5"/>
+        <geom type="capsule" fromto="0 -0.06 0 0 0.06 0" size="0.065" mass="1.0"/>
+        <body name="link2" quat="0.70710678 -0.70710678 0 0">
+          <joint name="joint2" axis="0 0 1" range="-1.7628 1.7628"/>
+          <geom type="capsule" fromto="0 -0.04 0 0 -0.2 0" size="0.065" mass="2.0"/>
+          <body name="link3" pos="0 -0.316 0" quat="0.70710678 0.70710678 0 0">
+            <joint name="joint3" axis="0 0 1" range="-2.8973 2.8973"/>
+            <geom type="capsule" fromto="0 0 -0.12 0 0 -0.02" size="0.06" mass="1.2"/>
+            <geom type="capsule" fromto="0 0 0 0.0825 0 0" size="0.055" mass="0.8" class="a2w_robot_dark"/>
+            <body name="link4" pos="0.0825 0 0" quat="0.70710678 0.70710678 0 0">
+              <joint name="joint4" axis="0 0 1" range="-3.0718 -0.0698"/>
+              <geom type="capsule" fromto="0 0 -0.05 0 0 0.05" size="0.055" mass="1.0" class="a2w_robot_dark"/>
+              <geom type="capsule" fromto="-0.0825 0.06 0 -0.0825 0.16 0" size="0.055" mass="1.0"/>
+              <body name="link5" pos="-0.0825 0.384 0" quat="0.70710678 -0.70710678 0 0">
+                <joint name="joint5" axis="0 0 1" range="-2.8973 2.8973" class="a2w_wrist"/>
+                <geom type="capsule" fromto="0 0 -0.22 0 0 -0.06" size="0.05" mass="1.2"/>
+                <geom type="capsule" fromto="0 0.04 -0.16 0 0.06 -0.08" size="0.03" mass="0.3"/>
+                <body name="link6" quat="0.70710678 0.70710678 0 0">
+                  <joint name="joint6" axis="0 0 1" range="-0.0175 3.7525" class="a2w_wrist"/>
+                  <geom type="capsule" fromto="0 0 -0.05 0 0 0.02" size="0.05" mass="0.6" class="a2w_robot_dark"/>
+                  <geom type="capsule" fromto="0.01 0 0 0.088 0 0" size="0.045" mass="0.4"/>
+                  <body name="link7" pos="0.088 0 0" quat="0.70710678 0.70710678 0 0">
+                    <joint name="joint7" axis="0 0 1" range="-2.8973 2.8973" class="a2w_wrist"/>
+                    <geom type="cylinder" fromto="0 0 -0.04 0 0 0.1" size="0.045" mass="0.5" class="a2w_robot_dark"/>
+                    <body name="hand" pos="0 0 0.107" quat="0.92387953 0 0 -0.38268343">
+                      <geom name="hand_palm" type="box" pos="0 0 0.035" size="0.03 0.1 0.022" mass="0.5"/>
+                      <geom type="cylinder" pos="0 0 0.006" size="0.04 0.006" mass="0.1" class="a2w_robot_dark"/>
+                      <camera name="eye_in_hand" pos="0.062 0 0.03" xyaxes="0 1 0 0.96 0 0.28" fovy="75"/>
+                      <site name="grip_site" pos="0 0 0.0974" size="0.006" rgba="1 0 0 0" group="4"/>
+                      <body name="left_finger" pos="0 0 0.0584">
+                        <inertial pos="0 0.01 0.027" mass="0.05" diaginertia="1e-5 1e-5 1e-5"/>
+                        <joint name="finger_joint1" class="a2w_finger"/>
+                        <geom name="left_finger" type="box" pos="0 0.012 0.027" size="0.01 0.008 0.027" class="a2w_finger"/>
+                        <geom name="left_pad" type="box" pos="0 0.002 0.039" size="0.0095 0.002 0.015" class="a2w_pad"/>
+                      </body>
+                      <body name="right_finger" pos="0 0 0.0584" quat="0 0 0 1">
+                        <inertial pos="0 0.01 0.027" mass="0.05" diaginertia="1e-5 1e-5 1e-5"/>
+                        <joint name="finger_joint2" class="a2w_finger"/>
+                        <geom name="right_finger" type="box" pos="0 0.012 0.027" size="0.01 0.008 0.027" class="a2w_finger"/>
+                        <geom name="right_pad" type="box" pos="0 0.002 0.039" size="0.0095 0.002 0.015" class="a2w_pad"/>
+                      </body>
+                    </body>
+                  </body>
+                </body>
+              </body>
+            </body>
+          </body>
+        </body>
+      </body>
+    </body>
+)",
+               base_pos[0], base_pos[1], base_pos[2]);
+  // The gripper: one servo drives the mean finger opening (a fixed tendon), the equality constraint keeps the
+  // fingers symmetric (as in Menagerie's panda.xml).
+  r.tendon = R"(
+    <fixed name="gripper_split">
+      <joint joint="finger_joint1" coef="0.5"/>
+      <joint joint="finger_joint2" coef="0.5"/>
+    </fixed>
+)";
+  r.equality = R"(
+    <joint joint1="finger_joint1" joint2="finger_joint2" polycoef="0 1 0 0 0" solref="0.005 1"/>
+)";
+  r.actuator = R"(
+    <position name="act1" joint="joint1" kp="4000" ctrllimited="true" ctrlrange="-2.8973 2.8973" forcelimited="true" forcerange="-300 300"/>
+    <position name="act2" joint="joint2" kp="4000" ctrllimited="true" ctrlrange="-1.7628 1.7628" forcelimited="true" forcerange="-300 300"/>
+    <position name="act3" joint="joint3" kp="4000" ctrllimited="true" ctrlrange="-2.8973 2.8973" forcelimited="true" forcerange="-300 300"/>
+    <position name="act4" joint="joint4" kp="4000" ctrllimited="true" ctrlrange="-3.0718 -0.0698" forcelimited="true" forcerange="-300 300"/>
+    <position name="act5" joint="joint5" kp="1500" ctrllimited="true" ctrlrange="-2.8973 2.8973" forcelimited="true" forcerange="-120 120"/>
+    <position name="act6" joint="joint6" kp="1500" ctrllimited="true" ctrlrange="-0.0175 3.7525" forcelimited="true" forcerange="-120 120"/>
+    <position name="act7" joint="joint7" kp="1500" ctrllimited="true" ctrlrange="-2.8973 2.8973" forcelimited="true" forcerange="-120 120"/>
+    <position name="act_gripper" tendon="gripper_split" kp="400" ctrllimited="true" ctrlrange="0 0.04" forcelimited="true" forcerange="-20 20"/>
+)";
+  r.contact = R"(
+    <exclude body1="left_finger" body2="right_finger"/>
+)";
+  return r;
+}
+
+namespace {
+
+int require_id(const mjModel* m, int type, const char* name, const char* kind) {
+  const int id = mj_name2id(m, type, name);
+  if (id < 0) throw Error(std::string("robot: expected a ") + kind + " named '" + name + "' in the model");
+  return id;
+}
+
+}  // namespace
+
+RobotIds resolve_robot(const mjModel* m) {
+  RobotIds ids;
+  for (int i = 0; i < kArmDofs; ++i) {
+    const std::string jn = "joint" + std::to_string(i + 1);
+    const std::string an = "act" + std::to_string(i + 1);
+    ids.joint[i] = require_id(m, mjOBJ_JOINT, jn.c_str(), "joint");
+    ids.qpos[i] = m->jnt_qposadr[ids.joint[i]];
+    ids.dof[i] = m->jnt_dofadr[ids.joint[i]];
+    ids.actuator[i] = require_id(m, mjOBJ_ACTUATOR, an.c_str(), "actuator");
+  }
+  const char* fingers[2] = {"finger_joint1", "finger_joint2"};
+  for (int i = 0; i < 2; ++i) {
+    ids.finger_joint[i] = require_id(m, mjOBJ_JOINT, fingers[i], "joint");
+    ids.finger_qpos[i] = m->jnt_qposadr[ids.finger_joint[i]];
+    ids.finger_dof[i] = m->jnt_dofadr[ids.finger_joint[i]];
+  }
+  ids.gripper_actuator = require_id(m, mjOBJ_ACTUATOR, "act_gripper", "actuator");
+  ids.grip_site = require_id(m, mjOBJ_SITE, "grip_site", "site");
+  ids.hand_body = require_id(m, mjOBJ_BODY, "hand", "body");
+  ids.finger_body[0] = require_id(m, mjOBJ_BODY, "left_finger", "body");
+  ids.finger_body[1] = require_id(m, mjOBJ_BODY, "right_finger", "body");
+  ids.first_body = require_id(m, mjOBJ_BODY, "link0", "body");
+  ids.last_body = ids.finger_body[1];
+  return ids;
+}
+
+}  // namespace a2w::tasks

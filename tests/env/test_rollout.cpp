@@ -1,0 +1,214 @@
+#include <a2w/env/rollout.h>
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "counter_env.h"
+#include "test_util.h"
+
+using namespace a2w::env;
+using a2w::test::CounterEnv;
+using a2w::test::message_of;
+
+namespace {
+
+// A deterministic policy whose action for a row depends only on that row's observation (seed and step), so
+// an episode's actions are the same whichever slot runs it. With horizon > 0 it returns chunks [B, H, 2].
+class CounterPolicy final : public Policy {
+ public:
+  explicit CounterPolicy(std::int64_t horizon = 0) : horizon_(horizon) {}
+  std::string name() const override { return "counter"; }
+
+  // Action h of the chunk asked for at step t of the episode of seed s.
+  static float action(std::uint64_t s, std::int64_t t, std::int64_t h) {
+    return static_cast<float>(static_cast<double>(s % 7) * 0.1 - 0.3 + 0.01 * static_cast<double>(t) +
+                              0.001 * static_cast<double>(h));
+  }
+
+  Array act(const Dict& obs) override {
+    ++calls;
+    const Array& seed = obs.at("seed").as_array();
+    const Array& t = obs.at("t").as_array();
+    const std::int64_t b = seed.dim(0);
+    const std::int64_t h = horizon_ > 0 ? horizon_ : 1;
+    Array out(DType::kFloat32, horizon_ > 0 ? Shape{b, h, 2} : Shape{b, 2});
+    for (std::int64_t i = 0; i < b; ++i) {
+      const auto s = static_cast<std::uint64_t>(seed.row(i).item<std::int64_t>());
+      const std::int64_t step = t.row(i).item<std::int64_t>();
+      for (std::int64_t k = 0; k < h; ++k) out.data<float>()[(i * h + k) * 2] = action(s, step, k);
+    }
+    return out;
+  }
+
+  void reset(const std::vector<bool>& mask) override {
+    for (bool m : mask) resets += m ? 1 : 0;
+  }
+
+  int calls = 0;
+  int resets = 0;
+
+ private:
+  std::int64_t horizon_;
+};
+
+std::vector<EpisodeMetrics> run(int num_envs, int threads, Policy& policy, RolloutOptions options) {
+  VectorEnv vec([](int i) { return std::make_unique<CounterEnv>(i); },
+                VectorEnvOptions{num_envs, threads, AutoresetMode::kDisabled});
+  return rollout(vec, policy, options);
+}
+
+void check_same(const std::vector<EpisodeMetrics>& a, const std::vector<EpisodeMetrics>& b) {
+  REQUIRE(a.size() == b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    CAPTURE(k);
+    CHECK(a[k].episode == b[k].episode);
+    CHECK(a[k].seed == b[k].seed);
+    CHECK(a[k].ret == b[k].ret);  // bitwise: same actions, same order of additions
+    CHECK(a[k].length == b[k].length);
+    CHECK(a[k].success_once == b[k].success_once);
+    CHECK(a[k].success_at_end == b[k].success_at_end);
+    CHECK(a[k].terminated == b[k].terminated);
+    CHECK(a[k].truncated == b[k].truncated);
+    CHECK(a[k].final_info.at("t").as_int() == b[k].final_info.at("t").as_int());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("rollout metrics do not depend on num_envs or threads") {
+  RolloutOptions options;
+  options.episodes = 7;
+  options.base_seed = 21;
+  CounterPolicy p1;
+  const auto one = run(1, 1, p1, options);
+  REQUIRE(one.size() == 7);
+  for (std::int64_t k = 0; k < 7; ++k) {
+    const EpisodeMetrics& m = one[static_cast<std::size_t>(k)];
+    CHECK(m.episode == k);
+    CHECK(m.seed == episode_seed(21, static_cast<std::uint64_t>(k), 0));
+    CHECK(m.length == CounterEnv::length_of(m.seed));
+    CHECK(m.terminated == (m.seed % 2 == 1));
+    CHECK(m.truncated == (m.seed % 2 == 0));
+    CHECK(m.success_once == m.terminated);
+    CHECK(m.success_at_end == m.terminated);
+    // reward at step t is t + the action chosen at step t - 1 (horizon 1: asked at every step).
+    double expected = 0;
+    for (std::int64_t t = 1; t <= m.length; ++t)
+      expected += static_cast<double>(t) + static_cast<double>(CounterPolicy::action(m.seed, t - 1, 0));
+    CHECK(m.ret == doctest::Approx(expected));
+  }
+  CHECK(p1.resets == 7);
+
+  for (auto [n, threads] :
+       {std::pair{2, 1}, std::pair{2, 2}, std::pair{3, 2}, std::pair{4, 3}, std::pair{8, 2}}) {
+    CAPTURE(n);
+    CAPTURE(threads);
+    CounterPolicy p;
+    check_same(one, run(n, threads, p, options));
+    CHECK(p.resets == 7);
+  }
+
+  const RolloutSummary s = summarize(one);
+  CHECK(s.episodes == 7);
+  double successes = 0, length = 0;
+  for (const auto& m : one) {
+    successes += m.success_once ? 1 : 0;
+    length += static_cast<double>(m.length);
+  }
+  CHECK(s.success_rate == doctest::Approx(successes / 7));
+  CHECK(s.mean_length == doctest::Approx(length / 7));
+  CHECK(summarize({}).episodes == 0);
+}
+
+TEST_CASE("action chunks run for replan_every steps (0: whole chunk)") {
+  RolloutOptions options;
+  options.episodes = 5;
+  options.base_seed = 4;
+  // Chunk of 3 from the query at step q: step t of the episode gets chunk[(t - 1) - q].
+  auto expected_return = [](std::uint64_t seed, std::int64_t length, std::int64_t every) {
+    double r = 0;
+    std::int64_t q = 0;
+    for (std::int64_t t = 1; t <= length; ++t) {
+      if (t - 1 - q >= every) q = t - 1;
+      r += static_cast<double>(t) + static_cast<double>(CounterPolicy::action(seed, q, t - 1 - q));
+    }
+    return r;
+  };
+  for (int every : {0, 1, 2}) {
+    CAPTURE(every);
+    options.replan_every = every;
+    CounterPolicy chunked(3);
+    const auto one = run(1, 1, chunked, options);
+    const std::int64_t executed = every == 0 ? 3 : every;
+    int expected_calls = 0;
+    for (const auto& m : one) {
+      CHECK(m.ret == doctest::Approx(expected_return(m.seed, m.length, executed)));
+      expected_calls += static_cast<int>((m.length + executed - 1) / executed);
+    }
+    CHECK(chunked.calls == expected_calls);  // one env: a query exactly when its chunk ran out
+    for (int n : {2, 3}) {
+      CounterPolicy p(3);
+      check_same(one, run(n, 2, p, options));
+    }
+  }
+}
+
+TEST_CASE("rollout options: explicit seeds, callbacks, and errors") {
+  CounterPolicy policy;
+  RolloutOptions options;
+  options.episodes = 3;
+  options.seeds = {100, 101, 102, 103};
+  std::vector<std::int64_t> finished;
+  std::map<std::int64_t, int> frames;
+  options.on_episode = [&](const EpisodeMetrics& m) { finished.push_back(m.episode); };
+  options.on_observe = [&](const Dict& obs, const std::vector<std::int64_t>& slot_episode) {
+    CHECK(obs.at("t").as_array().dim(0) == 2);
+    for (std::int64_t e : slot_episode)
+      if (e >= 0) ++frames[e];
+  };
+  const auto m = run(2, 1, policy, options);
+  REQUIRE(m.size() == 3);
+  CHECK(m[0].seed == 100);
+  CHECK(m[2].seed == 102);
+  CHECK(finished.size() == 3);
+  for (const auto& e : m) CHECK(frames[e.episode] == e.length + 1);  // the reset frame and one per step
+
+  options.seeds = {1};
+  CHECK_THROWS_AS(run(1, 1, policy, options), a2w::InvalidArgument);
+  options.seeds.clear();
+
+  VectorEnv next([](int i) { return std::make_unique<CounterEnv>(i); }, VectorEnvOptions{1, 1});
+  CHECK(message_of<a2w::InvalidArgument>([&] { rollout(next, policy, options); }) ==
+        "rollout: expected a VectorEnv in DISABLED autoreset mode, got NEXT_STEP");
+
+  class BadPolicy final : public Policy {
+   public:
+    std::string name() const override { return "bad"; }
+    Array act(const Dict&) override { return Array(DType::kFloat32, {2, 3}); }
+  } bad;
+  CHECK(message_of<a2w::InvalidArgument>([&] { run(2, 1, bad, options); }) ==
+        "rollout: expected policy 'bad' to return float32 actions [2, 2] or chunks [2, H, 2], got float32 "
+        "array "
+        "of shape [2, 3]");
+  options.episodes = 0;
+  CHECK(run(2, 1, bad, options).empty());
+}
+
+TEST_CASE("RandomPolicy samples the action Box, seeded") {
+  auto space = box(-1, 1, {3});
+  RandomPolicy a(space, 5), b(space, 5);
+  Dict obs{{"x", Array(DType::kFloat32, {4, 2})}};
+  const Array x = a.act(obs);
+  CHECK(x.shape() == Shape{4, 3});
+  CHECK(x.equals(b.act(obs)));
+  for (std::int64_t i = 0; i < 4; ++i) CHECK(space->contains(Value(x.row(i).clone())));
+  CHECK_FALSE(x.equals(a.act(obs)));
+  CHECK_THROWS_AS(RandomPolicy(discrete(3), 0), a2w::InvalidArgument);
+
+  RandomPolicy r(box(-1, 1, {2}), 1);
+  VectorEnv vec([](int i) { return std::make_unique<CounterEnv>(i); },
+                VectorEnvOptions{2, 1, AutoresetMode::kDisabled});
+  RolloutOptions options;
+  options.episodes = 4;
+  CHECK(rollout(vec, r, options).size() == 4);
+}
