@@ -62,7 +62,6 @@ CollectReport collect(const CollectJob& job) {
     for (std::size_t ni = 0; ni < job.noise_levels.size(); ++ni) {
       const double noise = job.noise_levels[ni];
       const fs::path folder = fs::path(job.out) / task_folder(ids[ti]);
-      std::vector<env::RecordEpisode*> recorders(num_envs, nullptr);
       env::VectorEnv envs(
           [&](int slot) -> env::EnvPtr {
             env::RecordEpisodeOptions ro;
@@ -72,9 +71,7 @@ CollectReport collect(const CollectJob& job) {
             ro.env_id = ids[ti];
             ro.env_options = job.env_options;
             ro.overwrite = job.overwrite;
-            auto rec = std::make_unique<env::RecordEpisode>(a2w::make(ids[ti], job.env_options), ro);
-            recorders[slot] = rec.get();
-            return rec;
+            return std::make_unique<env::RecordEpisode>(a2w::make(ids[ti], job.env_options), ro);
           },
           {num_envs, threads, env::AutoresetMode::kDisabled});
       auto policy = make_policy("expert", envs, noise, env::episode_seed(job.seed, ti, ni + 1000));
@@ -95,9 +92,16 @@ CollectReport collect(const CollectJob& job) {
         progress.advance();
       };
       env::rollout(envs, *policy, opts);
-      envs.close();
-      for (auto* rec : recorders)
-        for (const auto& f : rec->files()) report.files.push_back(fs::relative(f, job.out).string());
+      envs.close();  // finalises every recorder's last file (and destroys the envs)
+      const std::string prefix = noise_tag(noise) + "_env";
+      std::vector<std::string> written;
+      for (const auto& entry : fs::directory_iterator(folder)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) == 0 && entry.path().extension() == ".hdf5")
+          written.push_back((fs::path(task_folder(ids[ti])) / name).string());
+      }
+      std::sort(written.begin(), written.end());
+      report.files.insert(report.files.end(), written.begin(), written.end());
       run.success_rate = run.episodes ? static_cast<double>(successes) / static_cast<double>(run.episodes) : 0.0;
       report.runs.push_back(run);
     }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <numbers>
 #include <random>
 
 #include "a2w/env/error.h"
@@ -155,7 +157,7 @@ void TaskEnv::build_spec(const std::string& id) {
   }
   const double inf = std::numeric_limits<double>::infinity();
   spaces.emplace_back("ee_pos", env::box(-inf, inf, {3}));
-  spaces.emplace_back("ee_ori", env::box(-M_PI, M_PI, {3}));
+  spaces.emplace_back("ee_ori", env::box(-std::numbers::pi, std::numbers::pi, {3}));
   spaces.emplace_back("gripper_states", env::box(-0.01, kFingerTravel + 0.01, {2}));
   std::vector<float> lo(kArmDofs), hi(kArmDofs);
   for (int i = 0; i < kArmDofs; ++i) {
@@ -179,7 +181,7 @@ void TaskEnv::build_spec(const std::string& id) {
   for (std::size_t k = 0; k < options_.cameras.size(); ++k) {
     const int cam = camera_ids_[k];
     const double fovy = m->cam_fovy[cam];
-    const double fy = 0.5 * h / std::tan(fovy * M_PI / 360.0);
+    const double fy = 0.5 * h / std::tan(fovy * std::numbers::pi / 360.0);
     // Camera-to-world in the OpenCV convention (x right, y down, z forward): MuJoCo's camera frame has
     // y up and looks along -z, so its y and z columns flip.
     Array ext(DType::kFloat64, {4, 4});

@@ -3,7 +3,10 @@
 // i in [0, n) and always runs index i on worker i % size(), call after call. VectorEnv relies on that: an env
 // may own thread-bound resources (an OpenGL/EGL context is current on one thread only), so env i must be
 // reset, stepped and closed on the same thread for its whole life. With one thread nothing is spawned and
-// everything runs on the calling thread.
+// everything runs on the calling thread. Worker 0 is always the calling thread (it does its share instead
+// of waiting), so use a pool, and the VectorEnv over it, from one thread.
+//
+// Workers spin briefly for the next call before they sleep: short steps pay no kernel wake-up.
 //
 //   ThreadPool pool(4);
 //   pool.for_each_index(envs.size(), [&](std::int64_t i) { envs[i]->step(actions.row(i)); });

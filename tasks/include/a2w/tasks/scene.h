@@ -10,6 +10,7 @@
 // Collision classes (contype / conaffinity): table 1/6, robot 2/13, objects 4/15, fixtures 8/6: the robot
 // never collides with itself, fixtures never with the table or each other (they are placed, not simulated).
 
+#include <array>
 #include <string>
 
 #include "a2w/tasks/task_def.h"
@@ -24,7 +25,6 @@ inline constexpr Vec3 kRobotBase{-0.5, 0.0, 0.0};
 inline constexpr Vec3 kAgentviewPos{0.50, 0.0, 0.50};
 inline constexpr Vec3 kAgentviewLookat{-0.10, 0.0, 0.08};
 inline constexpr double kAgentviewFovy = 52.0;
-inline constexpr double kEyeInHandFovy = 75.0;
 
 struct SceneOptions {
   int offscreen_width = 128;

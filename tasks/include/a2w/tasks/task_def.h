@@ -1,6 +1,6 @@
 #pragma once
 // TaskDef: a task file (tasks/defs/*.yaml, or a user's file) as data, after validation. One interpreter
-// (TaskEnv) runs every task; there is no per-task C++. See docs/tasks.md for the file format; in short:
+// (TaskEnv) runs every task; there is no per-task C++. task_file.h documents every key; in short:
 //
 //   name: LiftCube                       # id "a2w/LiftCube-v0" (built-in) or "user/LiftCube-v0"
 //   description: Lift the cube off the table.
