@@ -63,7 +63,7 @@ env::Dict task_options(int image_size, bool render) {
 }
 
 std::unique_ptr<env::VectorEnv> make_vector(const std::string& task, const env::Dict& options, int n, int threads) {
-  auto v = std::make_unique<env::VectorEnv>([&](int) { return a2w::make(task, options); },
+  auto v = std::make_unique<env::ThreadedVectorEnv>([&](int) { return a2w::make(task, options); },
                                             env::VectorEnvOptions{n, threads, env::AutoresetMode::kNextStep});
   v->reset(std::uint64_t{0});
   return v;

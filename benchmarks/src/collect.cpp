@@ -62,7 +62,7 @@ CollectReport collect(const CollectJob& job) {
     for (std::size_t ni = 0; ni < job.noise_levels.size(); ++ni) {
       const double noise = job.noise_levels[ni];
       const fs::path folder = fs::path(job.out) / task_folder(ids[ti]);
-      env::VectorEnv envs(
+      env::ThreadedVectorEnv envs(
           [&](int slot) -> env::EnvPtr {
             env::RecordEpisodeOptions ro;
             ro.folder = folder;

@@ -85,7 +85,7 @@ RolloutReport run_rollout(const RolloutJob& job) {
   // Built before the envs so an unknown id fails before anything is written.
   (void)a2w::registration(job.task);
 
-  env::VectorEnv envs(
+  env::ThreadedVectorEnv envs(
       [&](int) -> env::EnvPtr {
         auto e = a2w::make(job.task, job.env_options);
         if (dataset) return std::make_unique<RecordInto>(std::move(e), *dataset);

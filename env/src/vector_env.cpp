@@ -154,7 +154,7 @@ struct Slot {
 
 }  // namespace
 
-struct VectorEnv::Impl {
+struct ThreadedVectorEnv::Impl {
   VectorEnvOptions options;
   EnvSpec spec;
   std::vector<Slot> slots;
@@ -251,7 +251,7 @@ struct VectorEnv::Impl {
   }
 };
 
-VectorEnv::VectorEnv(const Factory& factory, VectorEnvOptions options) : impl_(std::make_unique<Impl>()) {
+ThreadedVectorEnv::ThreadedVectorEnv(const Factory& factory, VectorEnvOptions options) : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   if (options.num_envs < 1)
     throw InvalidArgument("VectorEnv: expected num_envs >= 1, got " + std::to_string(options.num_envs));
@@ -304,7 +304,7 @@ VectorEnv::VectorEnv(const Factory& factory, VectorEnvOptions options) : impl_(s
   m.pool = std::make_unique<ThreadPool>(options.num_threads);
 }
 
-VectorEnv::~VectorEnv() {
+ThreadedVectorEnv::~ThreadedVectorEnv() {
   try {
     close();
   } catch (...) {
@@ -312,20 +312,20 @@ VectorEnv::~VectorEnv() {
   }
 }
 
-int VectorEnv::num_envs() const {
+int ThreadedVectorEnv::num_envs() const {
   return impl_->options.num_envs;
 }
-int VectorEnv::num_threads() const {
+int ThreadedVectorEnv::num_threads() const {
   return impl_->options.num_threads;
 }
-AutoresetMode VectorEnv::autoreset_mode() const {
+AutoresetMode ThreadedVectorEnv::autoreset_mode() const {
   return impl_->options.autoreset_mode;
 }
-const EnvSpec& VectorEnv::single_spec() const {
+const EnvSpec& ThreadedVectorEnv::single_spec() const {
   return impl_->spec;
 }
 
-const VectorResetResult& VectorEnv::reset(std::optional<std::uint64_t> seed, const Dict& options) {
+const VectorResetResult& ThreadedVectorEnv::reset(std::optional<std::uint64_t> seed, const Dict& options) {
   Impl& m = *impl_;
   m.check_open("reset");
   std::vector<bool> mask(static_cast<std::size_t>(m.n()), true);
@@ -369,7 +369,7 @@ const VectorResetResult& VectorEnv::reset(std::optional<std::uint64_t> seed, con
   return m.reset_result;
 }
 
-const VectorResetResult& VectorEnv::reset(const std::vector<bool>& mask,
+const VectorResetResult& ThreadedVectorEnv::reset(const std::vector<bool>& mask,
                                           const std::vector<std::uint64_t>& seeds) {
   Impl& m = *impl_;
   m.check_open("reset");
@@ -387,11 +387,7 @@ const VectorResetResult& VectorEnv::reset(const std::vector<bool>& mask,
   return m.reset_result;
 }
 
-const VectorStepResult& VectorEnv::step(const Array& actions) {
-  return step(actions, std::vector<bool>(static_cast<std::size_t>(impl_->n()), true));
-}
-
-const VectorStepResult& VectorEnv::step(const Array& actions, const std::vector<bool>& active) {
+const VectorStepResult& ThreadedVectorEnv::step(const Array& actions, const std::vector<bool>& active) {
   Impl& m = *impl_;
   m.check_open("step");
   if (active.size() != static_cast<std::size_t>(m.n()))
@@ -411,7 +407,7 @@ const VectorStepResult& VectorEnv::step(const Array& actions, const std::vector<
   return m.step_result;
 }
 
-void VectorEnv::close() {
+void ThreadedVectorEnv::close() {
   Impl& m = *impl_;
   if (m.closed) return;
   m.closed = true;
@@ -430,6 +426,11 @@ void VectorEnv::close() {
 }
 
 Env& VectorEnv::env(int i) {
+  throw Error("VectorEnv::env(" + std::to_string(i) + "): this VectorEnv steps a batch natively and has no per-env "
+              "Env objects (a scripted expert needs a physics VectorEnv)");
+}
+
+Env& ThreadedVectorEnv::env(int i) {
   impl_->check_open("env");
   if (i < 0 || i >= num_envs())
     throw InvalidArgument("VectorEnv::env: expected an index in [0, " + std::to_string(num_envs()) +
@@ -437,14 +438,14 @@ Env& VectorEnv::env(int i) {
   return *impl_->slots[static_cast<std::size_t>(i)].env;
 }
 
-std::uint64_t VectorEnv::episode_seed(int i) const {
+std::uint64_t ThreadedVectorEnv::episode_seed(int i) const {
   if (i < 0 || i >= num_envs())
     throw InvalidArgument("VectorEnv::episode_seed: expected an index in [0, " + std::to_string(num_envs()) +
                           "), got " + std::to_string(i));
   return impl_->slots[static_cast<std::size_t>(i)].seed;
 }
 
-std::int64_t VectorEnv::episode_index(int i) const {
+std::int64_t ThreadedVectorEnv::episode_index(int i) const {
   if (i < 0 || i >= num_envs())
     throw InvalidArgument("VectorEnv::episode_index: expected an index in [0, " + std::to_string(num_envs()) +
                           "), got " + std::to_string(i));

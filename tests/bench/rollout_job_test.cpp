@@ -36,7 +36,7 @@ TEST_CASE("a VectorEnv with cameras gives bitwise-identical batches with 1 and 2
   tasks::register_tasks();
   const env::Dict options{{"image_size", 64}};
   auto run = [&](int threads) {
-    env::VectorEnv v([&](int) { return make("a2w/PickPlaceBin-v0", options); },
+    env::ThreadedVectorEnv v([&](int) { return make("a2w/PickPlaceBin-v0", options); },
                      {4, threads, env::AutoresetMode::kNextStep});
     std::vector<env::Dict> batches;
     batches.push_back(env::clone(v.reset(std::uint64_t{7}).obs));

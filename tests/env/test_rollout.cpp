@@ -52,7 +52,7 @@ class CounterPolicy final : public Policy {
 };
 
 std::vector<EpisodeMetrics> run(int num_envs, int threads, Policy& policy, RolloutOptions options) {
-  VectorEnv vec([](int i) { return std::make_unique<CounterEnv>(i); },
+  ThreadedVectorEnv vec([](int i) { return std::make_unique<CounterEnv>(i); },
                 VectorEnvOptions{num_envs, threads, AutoresetMode::kDisabled});
   return rollout(vec, policy, options);
 }
@@ -177,7 +177,7 @@ TEST_CASE("rollout options: explicit seeds, callbacks, and errors") {
   CHECK_THROWS_AS(run(1, 1, policy, options), a2w::InvalidArgument);
   options.seeds.clear();
 
-  VectorEnv next([](int i) { return std::make_unique<CounterEnv>(i); }, VectorEnvOptions{1, 1});
+  ThreadedVectorEnv next([](int i) { return std::make_unique<CounterEnv>(i); }, VectorEnvOptions{1, 1});
   CHECK(message_of<a2w::InvalidArgument>([&] { rollout(next, policy, options); }) ==
         "rollout: expected a VectorEnv in DISABLED autoreset mode, got NEXT_STEP");
 
@@ -206,7 +206,7 @@ TEST_CASE("RandomPolicy samples the action Box, seeded") {
   CHECK_THROWS_AS(RandomPolicy(discrete(3), 0), a2w::InvalidArgument);
 
   RandomPolicy r(box(-1, 1, {2}), 1);
-  VectorEnv vec([](int i) { return std::make_unique<CounterEnv>(i); },
+  ThreadedVectorEnv vec([](int i) { return std::make_unique<CounterEnv>(i); },
                 VectorEnvOptions{2, 1, AutoresetMode::kDisabled});
   RolloutOptions options;
   options.episodes = 4;

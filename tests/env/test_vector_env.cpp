@@ -15,8 +15,8 @@ using a2w::test::ThreadLog;
 namespace {
 
 // VectorEnv is not movable; returning a prvalue is fine (guaranteed copy elision).
-VectorEnv make_counter_vec(int n, int threads, AutoresetMode mode, std::shared_ptr<ThreadLog> log = nullptr) {
-  return VectorEnv([log](int i) { return std::make_unique<CounterEnv>(i, 0, log); },
+ThreadedVectorEnv make_counter_vec(int n, int threads, AutoresetMode mode, std::shared_ptr<ThreadLog> log = nullptr) {
+  return ThreadedVectorEnv([log](int i) { return std::make_unique<CounterEnv>(i, 0, log); },
                    VectorEnvOptions{n, threads, mode});
 }
 
@@ -51,7 +51,7 @@ struct Model {
 TEST_CASE("NEXT_STEP: the step after an end resets, ignores the action, reward 0, flags false") {
   for (int threads : {1, 2}) {
     CAPTURE(threads);
-    VectorEnv vec = make_counter_vec(3, threads, AutoresetMode::kNextStep);
+    ThreadedVectorEnv vec = make_counter_vec(3, threads, AutoresetMode::kNextStep);
     CHECK(vec.single_spec().metadata.at("autoreset_mode").as_string() == "NEXT_STEP");
     const auto& r0 = vec.reset(7);
     std::vector<Model> model(3);
@@ -104,7 +104,7 @@ TEST_CASE("NEXT_STEP: the step after an end resets, ignores the action, reward 0
 }
 
 TEST_CASE("SAME_STEP: the ending step returns the new episode's obs and the final obs/info apart") {
-  VectorEnv vec = make_counter_vec(2, 2, AutoresetMode::kSameStep);
+  ThreadedVectorEnv vec = make_counter_vec(2, 2, AutoresetMode::kSameStep);
   CHECK(vec.single_spec().metadata.at("autoreset_mode").as_string() == "SAME_STEP");
   vec.reset(11);
   std::vector<Model> model{{11, 0, 0, 0, false}, {11, 1, 0, 0, false}};
@@ -145,7 +145,7 @@ TEST_CASE("SAME_STEP: the ending step returns the new episode's obs and the fina
 }
 
 TEST_CASE("DISABLED: ended envs must be reset with a mask; stepping them throws") {
-  VectorEnv vec = make_counter_vec(3, 1, AutoresetMode::kDisabled);
+  ThreadedVectorEnv vec = make_counter_vec(3, 1, AutoresetMode::kDisabled);
   vec.reset(5);
   std::vector<std::int64_t> lengths;
   for (int i = 0; i < 3; ++i)
@@ -201,7 +201,7 @@ TEST_CASE("DISABLED: ended envs must be reset with a mask; stepping them throws"
 }
 
 TEST_CASE("reset_mask needs DISABLED; explicit seeds; a new base seed restarts the episode count") {
-  VectorEnv vec = make_counter_vec(2, 1, AutoresetMode::kNextStep);
+  ThreadedVectorEnv vec = make_counter_vec(2, 1, AutoresetMode::kNextStep);
   const std::string msg = message_of<a2w::InvalidArgument>([&] {
     vec.reset(1, Dict{{"reset_mask", List{true, false}}});
   });
@@ -226,7 +226,7 @@ TEST_CASE("reset_mask needs DISABLED; explicit seeds; a new base seed restarts t
 
 TEST_CASE("batches do not depend on the number of threads") {
   auto run = [](int threads, AutoresetMode mode) {
-    VectorEnv vec([](int i) { return std::make_unique<CounterEnv>(i); }, VectorEnvOptions{5, threads, mode});
+    ThreadedVectorEnv vec([](int i) { return std::make_unique<CounterEnv>(i); }, VectorEnvOptions{5, threads, mode});
     Rng rng(99);
     std::vector<double> trace;
     const auto& r0 = vec.reset(17);
@@ -262,7 +262,7 @@ TEST_CASE("batches do not depend on the number of threads") {
 TEST_CASE("env i always runs on worker i % T (worker 0 the calling thread); with one thread all on the caller") {
   auto log = std::make_shared<ThreadLog>();
   {
-    VectorEnv vec([log](int i) { return std::make_unique<CounterEnv>(i, 0, log); },
+    ThreadedVectorEnv vec([log](int i) { return std::make_unique<CounterEnv>(i, 0, log); },
                   VectorEnvOptions{4, 2, AutoresetMode::kNextStep});
     CHECK(vec.num_threads() == 2);
     vec.reset(1);
@@ -283,7 +283,7 @@ TEST_CASE("env i always runs on worker i % T (worker 0 the calling thread); with
 
   auto single = std::make_shared<ThreadLog>();
   {
-    VectorEnv vec([single](int i) { return std::make_unique<CounterEnv>(i, 0, single); },
+    ThreadedVectorEnv vec([single](int i) { return std::make_unique<CounterEnv>(i, 0, single); },
                   VectorEnvOptions{3, 1, AutoresetMode::kNextStep});
     vec.reset(1);
     vec.step(actions_of(3, 0.0f));
@@ -296,7 +296,7 @@ TEST_CASE("env i always runs on worker i % T (worker 0 the calling thread); with
 }
 
 TEST_CASE("VectorEnv rejects bad actions with a clear error before stepping anything") {
-  VectorEnv vec = make_counter_vec(2, 2, AutoresetMode::kNextStep);
+  ThreadedVectorEnv vec = make_counter_vec(2, 2, AutoresetMode::kNextStep);
   CHECK(a2w::test::contains(message_of<a2w::Error>([&] { vec.step(actions_of(2, 0.0f)); }),
                             "has not been reset"));
   vec.reset(0);
@@ -317,8 +317,8 @@ TEST_CASE("VectorEnv rejects bad actions with a clear error before stepping anyt
   // Nothing was stepped by the failed calls.
   CHECK(obs_t(vec.step(actions_of(2, 0.0f)).obs, 0) == 1);
   CHECK_THROWS_AS(vec.step(actions_of(2, 0.0f), {true}), a2w::InvalidArgument);
-  CHECK_THROWS_AS(VectorEnv([](int) { return EnvPtr(); }, VectorEnvOptions{1, 1}), a2w::InvalidArgument);
-  CHECK_THROWS_AS(VectorEnv([](int i) { return std::make_unique<CounterEnv>(i); }, VectorEnvOptions{0, 1}),
+  CHECK_THROWS_AS(ThreadedVectorEnv([](int) { return EnvPtr(); }, VectorEnvOptions{1, 1}), a2w::InvalidArgument);
+  CHECK_THROWS_AS(ThreadedVectorEnv([](int i) { return std::make_unique<CounterEnv>(i); }, VectorEnvOptions{0, 1}),
                   a2w::InvalidArgument);
 }
 

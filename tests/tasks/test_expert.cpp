@@ -87,7 +87,7 @@ TEST_CASE("ExpertPolicy drives a VectorEnv through rollout()") {
   vo.num_envs = 2;
   vo.num_threads = 1;
   vo.autoreset_mode = env::AutoresetMode::kDisabled;
-  env::VectorEnv envs([](int) { return a2w::make("a2w/PressButton-v0", {{"render", false}}); }, vo);
+  env::ThreadedVectorEnv envs([](int) { return a2w::make("a2w/PressButton-v0", {{"render", false}}); }, vo);
   ExpertPolicy expert(envs, 0.0, 1);
   env::RolloutOptions ro;
   ro.episodes = 4;

@@ -1,5 +1,5 @@
 #pragma once
-// VectorEnv: N copies of one env stepped together on a thread pool, with Gymnasium 1.x vector semantics.
+// VectorEnv: N envs stepped together, with Gymnasium 1.x vector semantics.
 //
 // Observations come back batched: every array observation of shape S becomes [N, ...S] (uint8 images
 // [N, H, W, 3]), text observations become a List of N strings; reward is f64[N], terminated and truncated
@@ -57,47 +57,77 @@ struct VectorStepResult {
   std::vector<std::optional<Dict>> final_info;
 };
 
+// The interface: what rollout(), evaluations and servers step. Implementations: ThreadedVectorEnv below (N
+// Envs on a thread pool) and A2World-sim's WorldModelEnv (one batched forward pass steps every env).
 class VectorEnv {
  public:
-  using Factory = std::function<EnvPtr(int env_index)>;
+  virtual ~VectorEnv() = default;
 
-  // Builds options.num_envs envs with `factory` (called in index order on the calling thread). Env i is then
-  // reset, stepped, closed and destroyed on worker thread i % num_threads() only (see thread_pool.h), so an
-  // env that needs a thread-bound resource (a GL context) should create it on its first reset().
-  VectorEnv(const Factory& factory, VectorEnvOptions options);
-  ~VectorEnv();
-  VectorEnv(const VectorEnv&) = delete;
-  VectorEnv& operator=(const VectorEnv&) = delete;
-
-  int num_envs() const;
-  int num_threads() const;
-  AutoresetMode autoreset_mode() const;
-  // The spec of one env; metadata gains "autoreset_mode".
-  const EnvSpec& single_spec() const;
+  virtual int num_envs() const = 0;
+  // Threads that step the envs (1 for implementations that batch instead).
+  virtual int num_threads() const { return 1; }
+  virtual AutoresetMode autoreset_mode() const = 0;
+  // The spec of one env; metadata holds "autoreset_mode".
+  virtual const EnvSpec& single_spec() const = 0;
 
   // Resets every env: env i gets episode_seed(seed, i, e) with e its episode counter, which a new base
   // seed restarts at 0 (for every env). In DISABLED mode options may hold "reset_mask" (bool[N] array or a
   // List of N bools) to reset only those envs; in other modes a reset_mask throws InvalidArgument, as in
   // Gymnasium. The other options go to each env's reset().
-  const VectorResetResult& reset(std::optional<std::uint64_t> seed = std::nullopt, const Dict& options = {});
+  virtual const VectorResetResult& reset(std::optional<std::uint64_t> seed = std::nullopt,
+                                         const Dict& options = {}) = 0;
   // Resets the envs where mask[i] with the explicit seeds[i] (any mode; mask and seeds have N entries); the
   // others keep their state and their rows of the observation buffers. Counts as a reset for episode_index.
-  const VectorResetResult& reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds);
+  virtual const VectorResetResult& reset(const std::vector<bool>& mask,
+                                         const std::vector<std::uint64_t>& seeds) = 0;
   // actions: [N, ...action shape] of the action space's dtype (f32 [N, 7] for tasks). Throws InvalidArgument
   // for a wrong shape or dtype, or NaN/inf in an action that is used, before any env is stepped.
-  const VectorStepResult& step(const Array& actions);
+  const VectorStepResult& step(const Array& actions) {
+    return step(actions, std::vector<bool>(static_cast<std::size_t>(num_envs()), true));
+  }
   // Steps only the envs where active[i] (like EnvPool's send(actions, env_ids)); for the others nothing
   // happens: their action rows are ignored, their obs rows keep their values, reward 0, flags false, empty
   // info, and an ended env stays ended (a pending NEXT_STEP reset stays pending). rollout() uses it to leave
   // slots that have no episode left untouched.
-  const VectorStepResult& step(const Array& actions, const std::vector<bool>& active);
-  void close();
+  virtual const VectorStepResult& step(const Array& actions, const std::vector<bool>& active) = 0;
+  virtual void close() = 0;
 
-  // Env i itself (e.g. for privileged access by a scripted expert).
-  Env& env(int i);
+  // Env i itself (e.g. for privileged access by a scripted expert). Implementations that are not made of
+  // Envs throw a2w::Error saying so.
+  virtual Env& env(int i);
   // Seed and index of env i's current episode.
-  std::uint64_t episode_seed(int i) const;
-  std::int64_t episode_index(int i) const;
+  virtual std::uint64_t episode_seed(int i) const = 0;
+  virtual std::int64_t episode_index(int i) const = 0;
+};
+
+// N copies of one env on a thread pool (EnvPool-style): env i writes row i of pre-allocated buffers.
+class ThreadedVectorEnv final : public VectorEnv {
+ public:
+  using Factory = std::function<EnvPtr(int env_index)>;
+
+  // Builds options.num_envs envs with `factory` (called in index order on the calling thread). Env i is then
+  // reset, stepped, closed and destroyed on worker thread i % num_threads() only (see thread_pool.h; worker
+  // 0 is the calling thread, so use the VectorEnv from one thread), so an env that needs a thread-bound
+  // resource (a GL context) should create it on its first reset().
+  ThreadedVectorEnv(const Factory& factory, VectorEnvOptions options);
+  ~ThreadedVectorEnv() override;
+  ThreadedVectorEnv(const ThreadedVectorEnv&) = delete;
+  ThreadedVectorEnv& operator=(const ThreadedVectorEnv&) = delete;
+
+  int num_envs() const override;
+  int num_threads() const override;
+  AutoresetMode autoreset_mode() const override;
+  const EnvSpec& single_spec() const override;
+  using VectorEnv::reset;
+  using VectorEnv::step;
+  const VectorResetResult& reset(std::optional<std::uint64_t> seed = std::nullopt,
+                                 const Dict& options = {}) override;
+  const VectorResetResult& reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds) override;
+  const VectorStepResult& step(const Array& actions, const std::vector<bool>& active) override;
+  void close() override;
+  Env& env(int i) override;
+  std::uint64_t episode_seed(int i) const override;
+  std::int64_t episode_index(int i) const override;
 
  private:
   struct Impl;

@@ -2,7 +2,7 @@
 // The scripted expert: runs a task's waypoint program (task_def.h, WaypointDef) closed-loop on the
 // simulator's privileged state, for data collection and as a reference policy.
 //
-//   a2w::env::VectorEnv envs(factory, {.num_envs = 8});
+//   a2w::env::ThreadedVectorEnv envs(factory, {.num_envs = 8});
 //   a2w::tasks::ExpertPolicy expert(envs, /*noise=*/0.1, /*seed=*/7);
 //   auto episodes = a2w::env::rollout(envs, expert, {.episodes = 100});
 //
