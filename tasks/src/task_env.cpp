@@ -500,7 +500,109 @@ Dict TaskEnv::state_info() const {
   info["state/fixture_joints"] = Array::from(joints, {static_cast<std::int64_t>(joints.size())});
   info["state/tcp_pose"] =
       f32({d->site_xpos[3 * s], d->site_xpos[3 * s + 1], d->site_xpos[3 * s + 2], q[0], q[1], q[2], q[3]});
+  Array vec(DType::kFloat32, {env::kStateDim}), mask(DType::kFloat32, {env::kStateDim});
+  state_vector(vec.data<float>(), mask.data<float>());
+  info["state/vector"] = vec;
+  info["state/mask"] = mask;
   return info;
+}
+
+void TaskEnv::state_vector(float* out, float* mask) const {
+  std::fill(out, out + env::kStateDim, 0.0f);
+  std::fill(mask, mask + env::kStateDim, 0.0f);
+  const mjData* d = data_;
+  const RobotIds& r = task_->robot;
+  for (int i = 0; i < kArmDofs; ++i) out[env::kStateJoints + i] = static_cast<float>(d->qpos[r.qpos[i]]);
+  for (int i = 0; i < 2; ++i) out[env::kStateGripper + i] = static_cast<float>(d->qpos[r.finger_qpos[i]]);
+  const mjtNum* p = d->site_xpos + 3 * r.grip_site;
+  mjtNum q[4], aa[3];
+  mju_mat2Quat(q, d->site_xmat + 9 * r.grip_site);
+  if (q[0] < 0)
+    for (double& x : q) x = -x;
+  mju_quat2Vel(aa, q, 1.0);
+  for (int k = 0; k < 3; ++k) {
+    out[env::kStateEePos + k] = static_cast<float>(p[k]);
+    out[env::kStateEeOri + k] = static_cast<float>(aa[k]);
+  }
+  std::fill(mask, mask + env::kStateObjectsAt, 1.0f);
+  const std::size_t n_obj = std::min<std::size_t>(task_->objects.size(), env::kStateObjects);
+  for (std::size_t o = 0; o < n_obj; ++o) {
+    const int body = task_->objects[o].body;
+    float* dst = out + env::kStateObjectsAt + 7 * o;
+    // Canonical sign (w >= 0): q and -q are one rotation, and a regression target must not jump between them.
+    const double sign = d->xquat[4 * body] < 0 ? -1.0 : 1.0;
+    for (int k = 0; k < 3; ++k) dst[k] = static_cast<float>(d->xpos[3 * body + k]);
+    for (int k = 0; k < 4; ++k) dst[3 + k] = static_cast<float>(sign * d->xquat[4 * body + k]);
+    std::fill(mask + env::kStateObjectsAt + 7 * o, mask + env::kStateObjectsAt + 7 * (o + 1), 1.0f);
+  }
+  int j = 0;
+  for (const auto& f : task_->fixtures) {
+    if (f.qpos < 0 || j >= env::kStateFixtureJoints) continue;
+    out[env::kStateFixturesAt + j] = static_cast<float>(d->qpos[f.qpos]);
+    mask[env::kStateFixturesAt + j] = 1.0f;
+    ++j;
+  }
+}
+
+namespace {
+
+class TaskStateJudge final : public env::StateJudge {
+ public:
+  TaskStateJudge(std::shared_ptr<const CompiledTask> task, const mjData* episode)
+      : task_(std::move(task)), success_(task_->def.success, task_->def), reward_(task_->def.reward, task_->def) {
+    const mjModel* m = task_->model.get();
+    data_ = mj_makeData(m);
+    mj_copyData(data_, m, episode);
+    restart();
+  }
+  ~TaskStateJudge() override { mj_deleteData(data_); }
+
+  void restart() override { held_.assign(static_cast<std::size_t>(success_.held_slots()), 0); }
+
+  env::Judgement judge(std::span<const float> state) override {
+    if (state.size() != static_cast<std::size_t>(env::kStateDim))
+      throw InvalidArgument("StateJudge::judge: expected a state vector of " + std::to_string(env::kStateDim) +
+                            " floats, got " + std::to_string(state.size()));
+    const mjModel* m = task_->model.get();
+    const RobotIds& r = task_->robot;
+    for (int i = 0; i < kArmDofs; ++i) data_->qpos[r.qpos[i]] = state[static_cast<std::size_t>(i)];
+    for (int i = 0; i < 2; ++i) data_->qpos[r.finger_qpos[i]] = state[static_cast<std::size_t>(env::kStateGripper + i)];
+    const std::size_t n_obj = std::min<std::size_t>(task_->objects.size(), env::kStateObjects);
+    for (std::size_t o = 0; o < n_obj; ++o) {
+      const int adr = task_->objects[o].qpos;
+      if (adr < 0) continue;
+      const float* src = state.data() + env::kStateObjectsAt + 7 * o;
+      for (int k = 0; k < 7; ++k) data_->qpos[adr + k] = src[k];
+      mju_normalize4(data_->qpos + adr + 3);  // a predicted quaternion is only nearly unit
+    }
+    int j = 0;
+    for (const auto& f : task_->fixtures) {
+      if (f.qpos < 0 || j >= env::kStateFixtureJoints) continue;
+      data_->qpos[f.qpos] = state[static_cast<std::size_t>(env::kStateFixturesAt + j)];
+      ++j;
+    }
+    std::fill(data_->qvel, data_->qvel + m->nv, 0.0);
+    guarded_forward(m, data_);
+    const SceneView view(*task_, data_);
+    env::Judgement out;
+    out.success = success_.evaluate(view, held_);
+    out.reward = reward_.evaluate(view, out.success);
+    return out;
+  }
+
+ private:
+  std::shared_ptr<const CompiledTask> task_;
+  Predicate success_;
+  Reward reward_;
+  std::vector<int> held_;
+  mjData* data_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<env::StateJudge> TaskEnv::make_state_judge() const {
+  if (episode_index_ < 0) throw Error("TaskEnv::make_state_judge: expected reset() first");
+  return std::make_unique<TaskStateJudge>(task_, data_);
 }
 
 // ---- rendering ----

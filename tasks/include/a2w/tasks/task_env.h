@@ -28,7 +28,9 @@
 // Step info: "success" and "is_success" (bool), "physics_diverged" (bool), and privileged state as arrays:
 // "state/object_poses" f32 [n_objects, 7] (position + quaternion w x y z, task-file order),
 // "state/fixture_joints" f32 [n_fixture_joints] (drawers and buttons in task-file order), "state/tcp_pose"
-// f32 [7]. Names are in spec().metadata: "object_names", "fixture_joint_names".
+// f32 [7], and the fixed-layout state every task shares (env/state.h), "state/vector" f32 [32] with
+// "state/mask" f32 [32]: what a world model learns to predict and what make_state_judge() judges. Names are
+// in spec().metadata: "object_names", "fixture_joint_names".
 //
 // reset(seed): every random draw comes from a2w::env::Rng(seed) in a fixed order (instruction template,
 // object colours, fixture poses, object poses), so one seed gives a bitwise-identical initial state and
@@ -44,6 +46,7 @@
 
 #include "a2w/env/env.h"
 #include "a2w/env/rng.h"
+#include "a2w/env/state.h"
 #include "a2w/tasks/compiled_task.h"
 #include "a2w/tasks/controller.h"
 #include "a2w/tasks/predicate.h"
@@ -65,7 +68,7 @@ struct TaskEnvOptions {
   static TaskEnvOptions from_dict(const env::Dict& options);
 };
 
-class TaskEnv final : public env::Env {
+class TaskEnv final : public env::Env, public env::JudgedEnv {
  public:
   TaskEnv(const TaskDef& task, const TaskEnvOptions& options, std::string id);
   ~TaskEnv() override;
@@ -102,6 +105,12 @@ class TaskEnv final : public env::Env {
   const std::vector<int>& object_colors() const { return colors_; }
   // The success predicate's value on the current state, without advancing its held() counters.
   bool success_now() const;
+  // The state vector (env/state.h) of the current state, and its mask.
+  void state_vector(float* out, float* mask) const;
+  // A judge of predicted states for the current episode: it keeps a copy of this episode's data (fixture
+  // placement), writes each state's joints and object poses into it, runs mj_forward and evaluates the
+  // task's own success predicate (with its held() counters) and reward.
+  std::unique_ptr<env::StateJudge> make_state_judge() const override;
 
   // Test-only fault injection: the next step() sees a broken simulation.
   enum class Fault {
