@@ -1,20 +1,31 @@
 // a2w: the command-line tool. Argument parsing only: every verb calls a library function (a2w::bench::...,
 // a2w::tasks::...) that a C++ user can call directly.
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "a2w/bench/bridge_bench.h"
 #include "a2w/bench/collect.h"
 #include "a2w/bench/doctor.h"
 #include "a2w/bench/env_bench.h"
 #include "a2w/bench/rollout_job.h"
+#include "a2w/bench/wm_bench.h"
+#include "a2w/bridge/security.h"
+#include "a2w/bridge/serve.h"
 #include "a2w/env/json.h"
 #include "a2w/env/registry.h"
 #include "a2w/tasks/mujoco_boundary.h"
+#include "a2w/tasks/preview.h"
+#include "a2w/tasks/task_template.h"
 #include "a2w/tasks/tasks.h"
+#include "a2w/tasks/validate.h"
+#include "a2w/wm/register_sim.h"
+#include "a2w/wm/train.h"
 #include "args.h"
 
 namespace {
@@ -26,12 +37,21 @@ using Args = std::vector<std::string>;
 constexpr const char* kUsage = R"(usage: a2w <verb> [options]      (a2w <verb> --help for each verb's options)
 
   demo                 run the expert and a random policy on a few tasks and print success rates
-  tasks list           list task ids
+  tasks list           list task ids (built-in and A2W_TASK_PATH folders)
   tasks show ID        describe a task: objects, fixtures, success predicate, instructions, cameras
-  rollout              run a policy on a task: success rate, return; optional video and HDF5 recording
+  tasks new NAME       write a commented starting task file
+  tasks validate FILE  check task files: every problem with file:line:column
+  tasks preview FILE   render both cameras at a few seeds into a PNG contact sheet
+  rollout              run a policy on a task, in physics or A2World-sim: success rate, return; video, HDF5
   collect              run scripted experts on many tasks and noise levels into one dataset folder
   doctor               check rendering (GL vendor, ms/frame), BLAS, ffmpeg and Python modules
   bench env            VectorEnv throughput beside raw mj_step and raw render loops
+  bench wm             A2World-sim imagined steps/s at several batch sizes beside the physics env
+  bench bridge         bridge round trips (state step, 2 cameras, Python) beside raw ZeroMQ and websockets
+  wm pretrain          pretrain A2World (the world model) on recorded episodes of many tasks
+  wm adapt             fine-tune a pretrained A2World to one task: A2World-sim
+  serve policy         serve a policy to other processes (ZeroMQ; OpenPI websocket with --openpi)
+  serve env            serve a task (physics or A2World-sim) to other processes, e.g. Python clients
 
 Every verb that reports figures also prints them as one JSON object with --json.
 )";
@@ -45,22 +65,154 @@ void print_json_or_text(bool json, const a2w::env::Dict& dict, const std::string
 
 a2w::env::Dict image_options(const Command& c) {
   a2w::env::Dict o;
-  o["image_size"] = static_cast<std::int64_t>(c.get_int("image-size", 8, 1024));
+  o["image_size"] = c.get("image-size").empty() ? std::int64_t{128}
+                                                : static_cast<std::int64_t>(c.get_int("image-size", 8, 1024));
   if (c.flag_set("state-only")) o["render"] = false;
   return o;
 }
 
+// Splits `a2w tasks validate A.yaml B.yaml --seeds 2` into files and options (the parser takes one
+// positional per name; validate takes any number of files).
+void split_files(const Args& args, const std::vector<std::string>& valued, Args& files, Args& options) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) != 0 || a == "--") {
+      files.push_back(a);
+      continue;
+    }
+    options.push_back(a);
+    const std::string name = a.substr(2);
+    if (std::find(valued.begin(), valued.end(), name) != valued.end() && i + 1 < args.size())
+      options.push_back(args[++i]);
+  }
+}
+
+std::vector<std::uint64_t> parse_seeds(const std::string& s) {
+  std::vector<std::uint64_t> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
+    if (item.empty() || item[0] == '-' || *end != '\0')
+      throw UsageError("--seeds expects non-negative integers separated by commas, got '" + s + "'");
+    out.push_back(v);
+  }
+  if (out.empty()) throw UsageError("--seeds expects at least one seed, got '" + s + "'");
+  return out;
+}
+
+int cmd_tasks_new(const Args& rest) {
+  Command c(
+      "tasks new NAME [--dir DIR | --out FILE]",
+      "Write a commented starting task file (a cube to put on a green square) that validates and runs.");
+  c.positional("NAME", "task name, an identifier such as PlateCube (the id becomes user/NAME-v0)")
+      .option("dir", "DIR", "folder to write <name>.yaml into (e.g. one of A2W_TASK_PATH)", ".")
+      .option("out", "FILE", "exact file path instead of --dir")
+      .flag("overwrite", "replace an existing file");
+  if (!c.parse(rest)) return 0;
+  const std::string where = c.get("out").empty() ? c.get("dir") : c.get("out");
+  const std::string path = a2w::tasks::write_task_template(c.get("NAME"), where, c.flag_set("overwrite"));
+  std::cout << "wrote " << path << "\nnext: a2w tasks validate " << path << "\n      a2w tasks preview "
+            << path << "\n      A2W_TASK_PATH=" << std::filesystem::absolute(path).parent_path().string()
+            << " a2w rollout --task user/" << c.get("NAME") << "-v0 --policy expert --state-only\n";
+  return 0;
+}
+
+int cmd_tasks_validate(const Args& rest) {
+  Command c(
+      "tasks validate FILE... [options]",
+      "Check task files: schema, references into the compiled scene and the models it includes, ranges, "
+      "predicates; then reset a few seeds. Prints every problem as file:line:column: message.");
+  c.option("seeds", "N", "initial states to check by resetting (0: do not run the task)", "3")
+      .option("expert", "N", "also run the scripted expert on N seeds and report its success rate", "0")
+      .flag("json", "print one JSON object")
+      .flag("quiet", "only problems, no summary lines");
+  Args files, options;
+  split_files(rest, {"seeds", "expert"}, files, options);
+  if (!c.parse(options)) return 0;
+  if (files.empty()) throw UsageError("tasks validate expects one or more task files (FILE...), got none");
+  a2w::tasks::ValidationOptions vo;
+  vo.seeds = static_cast<int>(c.get_int("seeds", 0, 1000));
+  vo.expert_episodes = static_cast<int>(c.get_int("expert", 0, 100000));
+  a2w::env::List results;
+  std::ostringstream text;
+  int failed = 0;
+  for (const auto& f : files) {
+    const auto r = a2w::tasks::validate_task_file(f, vo);
+    failed += !r.ok();
+    a2w::env::List diags;
+    for (const auto& d : r.diagnostics) {
+      text << d.str() << "\n";
+      diags.emplace_back(a2w::env::Dict{{"severity", d.is_error() ? "error" : "warning"},
+                                        {"file", d.loc.file},
+                                        {"line", d.loc.line},
+                                        {"column", d.loc.column},
+                                        {"message", d.message}});
+    }
+    a2w::env::Dict row{{"file", f},
+                       {"ok", r.ok()},
+                       {"errors", r.errors()},
+                       {"warnings", r.warnings()},
+                       {"make_seconds", r.make_seconds},
+                       {"diagnostics", diags}};
+    if (r.expert_success) row["expert_success"] = *r.expert_success;
+    results.emplace_back(std::move(row));
+    if (!c.flag_set("quiet")) {
+      text << f << ": " << (r.ok() ? "ok" : "invalid") << " (" << r.errors() << " error"
+           << (r.errors() == 1 ? "" : "s") << ", " << r.warnings() << " warning"
+           << (r.warnings() == 1 ? "" : "s");
+      if (r.ok()) text << "; make " << static_cast<int>(r.make_seconds * 1000 + 0.5) << " ms";
+      if (r.expert_success)
+        text << "; expert " << static_cast<int>(*r.expert_success * 100 + 0.5) << " % of "
+             << vo.expert_episodes;
+      text << ")\n";
+    }
+  }
+  print_json_or_text(c.flag_set("json"), a2w::env::Dict{{"files", results}, {"invalid", failed}}, text.str());
+  return failed ? 1 : 0;
+}
+
+int cmd_tasks_preview(const Args& rest) {
+  Command c("tasks preview FILE [options]",
+            "Render both cameras of a task at a few seeds into one PNG contact sheet (a row per seed).");
+  c.positional("FILE", "task file")
+      .option("seeds", "A,B,C", "seeds, one row each", "0,1,2")
+      .option("out", "FILE", "PNG to write (default: <task file name>_preview.png here)")
+      .option("image-size", "PX", "camera width and height", "160")
+      .flag("no-shadows", "render as the training data does (faster)")
+      .flag("json", "print one JSON object");
+  if (!c.parse(rest)) return 0;
+  a2w::tasks::PreviewOptions o;
+  o.seeds = parse_seeds(c.get("seeds"));
+  o.image_size = static_cast<int>(c.get_int("image-size", 16, 1024));
+  o.shadows = !c.flag_set("no-shadows");
+  o.out = c.get("out");
+  if (o.out.empty()) o.out = std::filesystem::path(c.get("FILE")).stem().string() + "_preview.png";
+  const auto r = a2w::tasks::preview_task(c.get("FILE"), o);
+  std::ostringstream text;
+  text << "wrote " << r.out << " (" << r.width << "x" << r.height << ", " << o.seeds.size()
+       << (o.seeds.size() == 1 ? " seed)\n" : " seeds)\n");
+  print_json_or_text(c.flag_set("json"),
+                     a2w::env::Dict{{"out", r.out}, {"width", r.width}, {"height", r.height}}, text.str());
+  return 0;
+}
+
 int cmd_tasks(const Args& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << "usage: a2w tasks list [--json] | a2w tasks show ID [--json]\n";
+    std::cout << "usage: a2w tasks list [--json] | show ID [--json] [--mjcf] | new NAME | validate FILE... | "
+                 "preview FILE\n";
     return args.empty() ? 2 : 0;
   }
-  a2w::tasks::register_tasks();
   const Args rest(args.begin() + 1, args.end());
+  if (args[0] == "new") return cmd_tasks_new(rest);
+  if (args[0] == "validate") return cmd_tasks_validate(rest);
+  if (args[0] == "preview") return cmd_tasks_preview(rest);
+  a2w::tasks::register_tasks();
   if (args[0] == "list") {
     Command c("tasks list", "List the registered task ids with one line each.");
     c.flag("json", "print one JSON object");
     if (!c.parse(rest)) return 0;
+    for (const auto& w : a2w::tasks::find_task_files().warnings) std::cerr << "a2w: warning: " << w << "\n";
     a2w::env::List ids;
     std::ostringstream text;
     for (const auto& id : a2w::registered_ids()) {
@@ -73,8 +225,14 @@ int cmd_tasks(const Args& args) {
   }
   if (args[0] == "show") {
     Command c("tasks show ID", "Describe one task.");
-    c.positional("ID", "task id, e.g. a2w/LiftCube-v0").flag("json", "print one JSON object");
+    c.positional("ID", "task id, e.g. a2w/LiftCube-v0")
+        .flag("json", "print one JSON object")
+        .flag("mjcf", "print the generated MuJoCo scene (MJCF) instead");
     if (!c.parse(rest)) return 0;
+    if (c.flag_set("mjcf")) {
+      std::cout << a2w::tasks::task_mjcf(c.get("ID"));
+      return 0;
+    }
     const auto info = a2w::tasks::describe_task(c.get("ID"));
     auto list = [](const std::vector<std::string>& v) {
       a2w::env::List l;
@@ -89,13 +247,15 @@ int cmd_tasks(const Args& args) {
                               {"instructions", list(info.instruction_templates)},
                               {"objects", list(info.objects)},
                               {"fixtures", list(info.fixtures)},
+                              {"includes", list(info.includes)},
+                              {"robot", info.robot},
                               {"success", info.success},
                               {"reward", list(info.reward)},
                               {"expert", list(info.expert)},
                               {"cameras", list(info.cameras)}};
     std::ostringstream text;
-    text << info.id << ": " << info.description << "\n  file     " << info.file << "\n  horizon  " << info.horizon
-         << " steps (20 Hz)\n  success  " << info.success << "\n";
+    text << info.id << ": " << info.description << "\n  file     " << info.file << "\n  horizon  "
+         << info.horizon << " steps (20 Hz)\n  success  " << info.success << "\n";
     auto section = [&](const char* title, const std::vector<std::string>& v) {
       if (v.empty()) return;
       text << "  " << title << "\n";
@@ -104,25 +264,35 @@ int cmd_tasks(const Args& args) {
     section("instructions", info.instruction_templates);
     section("objects", info.objects);
     section("fixtures", info.fixtures);
+    section("includes", info.includes);
+    section("robot", {info.robot});
     section("reward", info.reward);
     section("expert", info.expert);
     section("cameras", info.cameras);
     print_json_or_text(c.flag_set("json"), dict, text.str());
     return 0;
   }
-  throw UsageError("unknown verb 'tasks " + args[0] + "'; expected 'tasks list' or 'tasks show ID'");
+  throw UsageError("unknown verb 'tasks " + args[0] +
+                   "'; expected tasks list, show ID, new NAME, validate FILE... or preview FILE");
 }
 
 int cmd_rollout(const Args& args) {
   Command c("rollout --task ID [options]", "Run a policy on a task and report success rate and mean return.");
-  c.option("task", "ID", "task id (a2w tasks list)", "", true)
-      .option("policy", "NAME", "expert | random", "expert")
+  c.option("task", "ID", "task id (a2w tasks list); a2w-sim/<Task>-v0 runs in A2World-sim", "", true)
+      .option("sim", "KIND", "physics | wm (A2World-sim, the world model imagines every frame)", "physics")
+      .option("checkpoint", "FILE", "wm: a2w checkpoint or TorchScript module (default: the shipped one)")
+      .option("device", "DEV", "wm: cpu | cuda", "cpu")
+      .option(
+          "policy", "NAME",
+          "expert | random | zmq://HOST:PORT | openpi://HOST:PORT (remote; options: docs/bridge-protocol.md) "
+          "(wm: expert needs physics)",
+          "expert")
       .option("noise", "STD", "expert action noise (Gaussian std on [-1, 1] actions)", "0")
       .option("episodes", "N", "episodes", "10")
       .option("seed", "S", "base seed; episode k starts from episode_seed(S, k, 0)", "0")
       .option("num-envs", "N", "envs stepped together (0: min(episodes, 8))", "0")
       .option("threads", "N", "worker threads (0: one per core)", "0")
-      .option("image-size", "PX", "camera width and height", "128")
+      .option("image-size", "PX", "camera width and height (default 128; wm: the model's)")
       .flag("state-only", "no cameras (much faster; video needs cameras)")
       .option("video", "FILE", "write an mp4 of the first episodes, cameras side by side")
       .option("video-episodes", "N", "episodes in the video", "1")
@@ -133,13 +303,25 @@ int cmd_rollout(const Args& args) {
   if (!c.parse(args)) return 0;
   a2w::bench::RolloutJob job;
   job.task = c.get("task");
+  job.sim = c.get("sim");
+  job.checkpoint = c.get("checkpoint");
+  job.device = c.get("device");
   job.policy = c.get("policy");
   job.noise = c.get_double("noise");
   job.episodes = c.get_int("episodes", 1, 1000000);
   job.seed = c.get_u64("seed");
   job.num_envs = static_cast<int>(c.get_int("num-envs", 0, 4096));
   job.num_threads = static_cast<int>(c.get_int("threads", 0, 1024));
-  job.env_options = image_options(c);
+  // A world model imagines one image size, so in A2World-sim the size is only passed when asked for.
+  const bool imagined = job.sim == "wm" || a2w::wm::is_sim_id(job.task);
+  if (imagined) {
+    if (c.flag_set("state-only"))
+      throw UsageError("--state-only: A2World-sim imagines camera frames; drop it");
+    if (!c.get("image-size").empty())
+      job.env_options["image_size"] = static_cast<std::int64_t>(c.get_int("image-size", 8, 1024));
+  } else {
+    job.env_options = image_options(c);
+  }
   job.video = c.get("video");
   job.video_episodes = c.get_int("video-episodes", 1, 1000000);
   job.record = c.get("record");
@@ -207,9 +389,200 @@ int cmd_doctor(const Args& args) {
   return r.render_ok ? 0 : 1;
 }
 
+std::vector<std::string> split(const std::string& s);
+
+int cmd_bench_wm(const Args& args) {
+  Command c("bench wm [options]",
+            "A2World-sim imagined env steps/s (both views) at several batch sizes, beside the physics env's "
+            "steps/s rendering at the same size, measured in the same run.");
+  c.option("task", "ID", "physics task imagined and measured", "a2w/LiftCube-v0")
+      .option("checkpoint", "FILE", "a2w checkpoint or TorchScript module (default: the shipped one)")
+      .option("config", "PRESET", "without a checkpoint: tiny | cpu | gpu with random weights (speed only)")
+      .option("device", "DEV", "cpu | cuda", "cpu")
+      .option("threads", "N", "LibTorch threads (0: LibTorch's default)", "0")
+      .option("batches", "A,B", "batch sizes", "1,16,64")
+      .option("seconds", "S", "seconds per measurement and round", "2")
+      .option("rounds", "N", "alternating rounds; medians are reported", "3")
+      .flag("json", "print one JSON object")
+      .flag("quiet", "no progress lines");
+  if (!c.parse(args)) return 0;
+  a2w::bench::WmBenchOptions o;
+  o.task = c.get("task");
+  o.checkpoint = c.get("checkpoint");
+  o.config = c.get("config");
+  o.device = c.get("device");
+  o.threads = static_cast<int>(c.get_int("threads", 0, 1024));
+  o.batches.clear();
+  for (const auto& b : split(c.get("batches"))) {
+    char* end = nullptr;
+    const long v = std::strtol(b.c_str(), &end, 10);
+    if (*end != '\0' || v < 1 || v > 65536)
+      throw UsageError("--batches expects positive integers separated by commas, got '" + b + "'");
+    o.batches.push_back(static_cast<int>(v));
+  }
+  o.seconds = c.get_double("seconds");
+  o.rounds = static_cast<int>(c.get_int("rounds", 1, 100));
+  o.progress = !c.flag_set("quiet");
+  const auto r = a2w::bench::bench_wm(o);
+  print_json_or_text(c.flag_set("json"), r.to_dict(), r.to_text());
+  return 0;
+}
+
+int cmd_bench_bridge(const Args& args) {
+  Command c(
+      "bench bridge [options]",
+      "Round trips through the bridge (a state-only env step; a 2-camera 224x224 observation with a (10, 7) "
+      "action reply; the Python client) beside raw ZeroMQ ping-pong and a Python OpenPI-style websocket "
+      "round trip of the same bytes, measured in the same run.");
+  c.option("count", "N", "round trips per measurement and round", "1000")
+      .option("rounds", "N", "alternating rounds; percentiles are over all of them", "5")
+      .flag("no-python", "skip the Python client and the websocket baseline")
+      .option("python", "EXE", "Python with pyzmq, msgpack, numpy and websockets", "/usr/bin/python3")
+      .flag("json", "print one JSON object")
+      .flag("quiet", "no progress lines");
+  if (!c.parse(args)) return 0;
+  a2w::bench::BridgeBenchOptions o;
+  o.count = static_cast<int>(c.get_int("count", 10, 10000000));
+  o.rounds = static_cast<int>(c.get_int("rounds", 1, 1000));
+  o.python = !c.flag_set("no-python");
+  o.python_exe = c.get("python");
+  o.progress = !c.flag_set("quiet");
+  const auto r = a2w::bench::bench_bridge(o);
+  print_json_or_text(c.flag_set("json"), r.to_dict(), r.to_text());
+  return 0;
+}
+
+// The options every `serve` verb shares: where to listen and how big a message may be.
+void server_options(Command& c, const char* bind) {
+  c.option("bind", "ENDPOINT", "ZeroMQ endpoint (port 0: any free port); non-loopback needs --curve-keys",
+           bind)
+      .option("curve-keys", "DIR",
+              "CURVE keys (DIR/server.public, server.secret; made when absent; optional "
+              "DIR/authorized_clients)")
+      .option("max-message-mb", "MB", "largest message accepted", "64")
+      .option("image-size", "PX", "camera width and height", "128")
+      .flag("state-only", "no cameras");
+}
+
+int cmd_serve(const Args& args) {
+  if (args.empty() || (args[0] != "policy" && args[0] != "env")) {
+    std::cout << "usage: a2w serve policy --task ID [options] | a2w serve env --task ID [options]\n";
+    return args.empty() || args[0] == "--help" || args[0] == "-h" ? (args.empty() ? 2 : 0) : 2;
+  }
+  a2w::tasks::register_tasks();
+  a2w::wm::register_sim_envs();
+  const Args rest(args.begin() + 1, args.end());
+  if (args[0] == "policy") {
+    Command c("serve policy --task ID [options]",
+              "Serve a policy over ZeroMQ (a2w rollout --policy zmq://HOST:PORT, a2w_bridge.RemotePolicy) "
+              "and, with "
+              "--openpi, over OpenPI's websocket protocol (openpi-client's WebsocketClientPolicy). Stops on "
+              "SIGINT/SIGTERM.");
+    c.option("task", "ID", "task whose spaces the policy works in", "", true)
+        .option("policy", "NAME",
+                "expert (served per client through a shadow env that follows its episodes) | random",
+                "random")
+        .option("noise", "STD", "expert action noise", "0")
+        .option("seed", "S", "policy seed", "0")
+        .option("openpi", "[HOST:]PORT", "also serve the OpenPI websocket protocol there (HOST: 127.0.0.1)")
+        .flag("openpi-allow-remote", "let --openpi bind beyond loopback (the websocket is not encrypted)")
+        .option("openpi-keys", "MAP", "rename OpenPI observation keys: libero | none", "libero")
+        .option("max-batch", "N", "rows of one act() call across concurrent clients", "64")
+        .option("max-wait-ms", "MS", "how long an idle policy waits for more requests to batch", "0");
+    server_options(c, "tcp://127.0.0.1:5555");
+    if (!c.parse(rest)) return 0;
+    a2w::bridge::ServePolicyJob job;
+    job.task = c.get("task");
+    job.policy_name = c.get("policy");
+    if (job.policy_name != "expert" && job.policy_name != "random")
+      throw UsageError("--policy: expected expert or random, got '" + job.policy_name + "'");
+    const double noise = c.get_double("noise");
+    const auto seed = c.get_u64("seed");
+    const std::string name = job.policy_name;
+    job.make_policy = [name, noise, seed](a2w::env::VectorEnv& envs) {
+      return a2w::bench::make_policy(name, envs, noise, seed);
+    };
+    job.privileged = name == "expert";
+    job.env_options = image_options(c);
+    job.server.bind = c.get("bind");
+    job.server.curve_keys_dir = c.get("curve-keys");
+    job.server.openpi = c.get("openpi");
+    job.server.openpi_allow_remote = c.flag_set("openpi-allow-remote");
+    job.server.openpi_key_map = a2w::bridge::parse_key_map(c.get("openpi-keys"));
+    job.server.max_message_bytes = static_cast<std::size_t>(c.get_int("max-message-mb", 1, 4096)) << 20;
+    job.server.max_batch = static_cast<int>(c.get_int("max-batch", 1, 65536));
+    job.server.max_wait_ms = c.get_double("max-wait-ms");
+    const std::string keys = c.get("curve-keys");
+    job.on_ready = [&job, keys](const a2w::bridge::PolicyServer& s) {
+      std::cout << "a2w serve policy: serving '" << job.policy_name << "' for " << job.task << " on "
+                << s.endpoint() << "\n";
+      if (!s.openpi_endpoint().empty())
+        std::cout << "a2w serve policy: OpenPI websocket on " << s.openpi_endpoint() << "\n";
+      if (!keys.empty())
+        std::cout << "a2w serve policy: CURVE server key "
+                  << a2w::bridge::load_server_keys(keys).server.public_key
+                  << " (clients: zmq://HOST:PORT?server_key=KEY)\n";
+      std::cout << std::flush;
+    };
+    a2w::bridge::serve_policy(job);
+    return 0;
+  }
+  Command c("serve env --task ID [options]",
+            "Serve a task to other processes over ZeroMQ: each client session (a2w_bridge.RemoteEnv, "
+            "a2w::bridge::RemoteEnv) gets its own env. Stops on SIGINT/SIGTERM.");
+  c.option("task", "ID", "task id (a2w tasks list); a2w-sim/<Task>-v0 or --sim wm for A2World-sim", "", true)
+      .option("sim", "KIND", "physics | wm (one batched A2World-sim VectorEnv per session)", "physics")
+      .option("checkpoint", "FILE", "wm: a2w checkpoint or TorchScript module (default: the shipped one)")
+      .option("device", "DEV", "wm: cpu | cuda", "cpu")
+      .option("num-envs", "N", "envs per session (> 1: a VectorEnv, batched replies)", "1")
+      .option("threads", "N", "threads of each session's VectorEnv", "1")
+      .option("autoreset", "MODE", "VectorEnv autoreset: NEXT_STEP | SAME_STEP | DISABLED", "NEXT_STEP")
+      .option("max-sessions", "N", "clients served at once", "8")
+      .option("session-timeout", "S", "a silent client loses its session after this long", "60");
+  server_options(c, "tcp://127.0.0.1:5556");
+  if (!c.parse(rest)) return 0;
+  a2w::bridge::ServeEnvJob job;
+  job.task = c.get("task");
+  job.num_envs = static_cast<int>(c.get_int("num-envs", 1, 4096));
+  job.num_threads = static_cast<int>(c.get_int("threads", 0, 1024));
+  job.autoreset = a2w::env::parse_autoreset_mode(c.get("autoreset"));
+  const std::string sim = c.get("sim");
+  if (sim != "physics" && sim != "wm") throw UsageError("--sim: expected physics or wm, got '" + sim + "'");
+  if (sim == "wm" || a2w::wm::is_sim_id(job.task)) {
+    a2w::env::Dict options;
+    if (!c.get("checkpoint").empty()) options["checkpoint"] = c.get("checkpoint");
+    if (c.get("device") != "cpu") options["device"] = c.get("device");
+    const std::string task = job.task;
+    const int n = job.num_envs;
+    const auto mode = job.autoreset;
+    job.make_vector = [task, options, n, mode] {
+      return a2w::wm::make_sim_vector_env(task, options, n, mode);
+    };
+  } else {
+    job.env_options = image_options(c);
+  }
+  job.server.bind = c.get("bind");
+  job.server.curve_keys_dir = c.get("curve-keys");
+  job.server.max_message_bytes = static_cast<std::size_t>(c.get_int("max-message-mb", 1, 4096)) << 20;
+  job.server.max_sessions = static_cast<int>(c.get_int("max-sessions", 1, 4096));
+  job.server.session_timeout_s = c.get_double("session-timeout");
+  const std::string keys = c.get("curve-keys");
+  job.on_ready = [&job, keys](const a2w::bridge::EnvServer& s) {
+    std::cout << "a2w serve env: serving " << job.task << " on " << s.endpoint() << "\n";
+    if (!keys.empty())
+      std::cout << "a2w serve env: CURVE server key " << a2w::bridge::load_server_keys(keys).server.public_key
+                << "\n";
+    std::cout << std::flush;
+  };
+  a2w::bridge::serve_env(job);
+  return 0;
+}
+
 int cmd_bench(const Args& args) {
+  if (!args.empty() && args[0] == "wm") return cmd_bench_wm(Args(args.begin() + 1, args.end()));
+  if (!args.empty() && args[0] == "bridge") return cmd_bench_bridge(Args(args.begin() + 1, args.end()));
   if (args.empty() || args[0] != "env") {
-    std::cout << "usage: a2w bench env [options]\n";
+    std::cout << "usage: a2w bench env [options] | a2w bench wm [options] | a2w bench bridge [options]\n";
     return args.empty() || args[0] == "--help" ? 0 : 2;
   }
   Command c("bench env [options]", "VectorEnv steps/s beside a raw mj_step loop and a raw render loop.");
@@ -270,6 +643,94 @@ int cmd_demo(const Args& args) {
   return 0;
 }
 
+// `a2w wm pretrain` and `a2w wm adapt`: a2w::wm::train_world_model with a TrainJob from the options.
+a2w::env::Dict config_overrides(const std::string& text) {
+  a2w::env::Dict d;
+  for (const auto& kv : split(text)) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--set expects FIELD=VALUE pairs separated by commas, got '" + kv + "'");
+    const std::string value = kv.substr(eq + 1);
+    try {
+      d[kv.substr(0, eq)] = a2w::env::parse_json(value);  // numbers, true/false, ["lists"]
+    } catch (const a2w::InvalidArgument&) {
+      d[kv.substr(0, eq)] = value;  // bare words such as heun
+    }
+  }
+  return d;
+}
+
+int cmd_wm_train(const std::string& mode, const Args& args) {
+  const bool adapt = mode == "adapt";
+  Command c(adapt ? "wm adapt --from CKPT --task ID --data DIR --out CKPT [options]"
+                  : "wm pretrain --data DIR[,DIR] --out CKPT [options]",
+            adapt ? "Adapt a pretrained A2World to one task (A2World-sim): fine-tune all weights at a smaller "
+                    "learning rate; the task gets a task-embedding row if it is new."
+                  : "Pretrain A2World on recorded episodes of many tasks (a2w collect's folders).");
+  if (adapt)
+    c.option("from", "CKPT", "pretrained checkpoint", "", true)
+        .option("task", "ID", "target task id, e.g. a2w/OpenDrawer-v0", "", true);
+  c.option("data", "DIR[,DIR]", "dataset folders or .hdf5 files", "", true)
+      .option("tasks", "ID,ID", "keep only these task ids (adapt: --task)")
+      .option("exclude-tasks", "ID,ID", "drop these task ids (held out for transfer)")
+      .option("fraction", "F", "fraction of each task's episodes, a seeded choice", "1");
+  if (!adapt) c.option("config", "NAME", "model preset: tiny | cpu | gpu", "cpu");
+  c.option("set", "F=V,F=V", "WorldModelConfig overrides, e.g. depth=4,sampler=heun")
+      .option("steps", "N", "optimizer steps in total (a resumed run continues up to N)", adapt ? "1000" : "2000")
+      .option("batch", "B", "batch size", "16")
+      .option("lr", "LR", "peak learning rate (warm-up, then cosine decay)", adapt ? "1e-4" : "3e-4")
+      .option("warmup", "N", "warm-up steps (-1: min(500, steps / 10))", "-1")
+      .option("seed", "S", "seed of the initial weights, the data order and every random draw", "0")
+      .option("out", "CKPT", "checkpoint to write", "", true)
+      .flag("resume", "continue from --out when it exists")
+      .option("checkpoint-every", "N", "steps between checkpoints (0: only at the end)", "1000")
+      .option("max-minutes", "M", "stop after M minutes with a checkpoint (--resume continues; 0: no limit)", "0")
+      .option("threads", "N", "intra-op threads (0: one per core; 1 on a machine busy with other work)", "0")
+      .option("device", "DEV", "cpu | cuda | cuda:N", "cpu")
+      .option("eval-data", "DIR[,DIR]", "held-out episodes for a one-step evaluation at the end")
+      .option("eval-windows", "N", "held-out windows evaluated", "128")
+      .flag("json", "print one JSON object")
+      .flag("quiet", "no progress bar");
+  if (!c.parse(args)) return 0;
+  a2w::wm::TrainJob job;
+  if (adapt) {
+    job.from = c.get("from");
+    job.task = c.get("task");
+  } else {
+    job.config = c.get("config");
+  }
+  job.data = split(c.get("data"));
+  job.tasks = split(c.get("tasks"));
+  job.exclude_tasks = split(c.get("exclude-tasks"));
+  job.fraction = c.get_double("fraction");
+  job.config_overrides = config_overrides(c.get("set"));
+  job.steps = c.get_int("steps", 1, 1000000000);
+  job.batch_size = static_cast<int>(c.get_int("batch", 1, 65536));
+  job.lr = c.get_double("lr");
+  job.warmup_steps = c.get_int("warmup", -1, 1000000000);
+  job.seed = c.get_u64("seed");
+  job.out = c.get("out");
+  job.resume = c.flag_set("resume");
+  job.checkpoint_every = c.get_int("checkpoint-every", 0, 1000000000);
+  job.max_minutes = c.get_double("max-minutes");
+  job.threads = static_cast<int>(c.get_int("threads", 0, 1024));
+  job.device = c.get("device");
+  job.eval_data = split(c.get("eval-data"));
+  job.eval_windows = c.get_int("eval-windows", 1, 1000000);
+  job.progress = !c.flag_set("quiet");
+  const auto report = a2w::wm::train_world_model(job);
+  print_json_or_text(c.flag_set("json"), report.to_dict(), report.to_text());
+  return 0;
+}
+
+int cmd_wm(const Args& args) {
+  if (args.empty() || (args[0] != "pretrain" && args[0] != "adapt")) {
+    std::cout << "usage: a2w wm pretrain [options] | a2w wm adapt [options]   (--help for each)\n";
+    return args.empty() || args[0] == "--help" || args[0] == "-h" ? 0 : 2;
+  }
+  return cmd_wm_train(args[0], Args(args.begin() + 1, args.end()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -288,7 +749,9 @@ int main(int argc, char** argv) {
     if (verb == "doctor") return cmd_doctor(rest);
     if (verb == "bench") return cmd_bench(rest);
     if (verb == "demo") return cmd_demo(rest);
-    throw UsageError("unknown verb '" + verb + "'; expected one of: demo, tasks, rollout, collect, doctor, bench");
+    if (verb == "serve") return cmd_serve(rest);
+    if (verb == "wm") return cmd_wm(rest);
+    throw UsageError("unknown verb '" + verb + "'; expected one of: demo, tasks, rollout, collect, doctor, bench, serve, wm");
   } catch (const UsageError& e) {
     std::cerr << "a2w: " << e.what() << "\n(see a2w " << verb << " --help)\n";
     return 2;

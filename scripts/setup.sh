@@ -9,10 +9,13 @@ PACKAGES=(
   libmujoco-dev libqhull-dev
   libtorch-dev libopenblas0-openmp
   libboost-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev
-  libopencv-dev libhdf5-dev libyaml-cpp-dev doctest-dev
+  libopencv-dev libhdf5-dev libyaml-cpp-dev doctest-dev zlib1g-dev
   libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri libgbm1
   ffmpeg
   python3 python3-zmq python3-msgpack python3-numpy python3-h5py
+  python3-websockets  # the OpenPI-style websocket peers of tests/bridges and a2w bench bridge
+  clang libclang-rt-14-dev  # bridges/fuzz: libFuzzer with ASan/UBSan
+  python3-torch  # exports the TorchScript world models of tests/worldmodel (bring your own model)
 )
 
 missing=()

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
+#include "a2w/bridge/remote_rollout.h"
+#include "a2w/bridge/serve.h"
 #include "a2w/env/progress.h"
 #include "a2w/env/record_episode.h"
 #include "a2w/env/registry.h"
@@ -15,6 +18,7 @@
 #include "a2w/env/wrapper.h"
 #include "a2w/tasks/expert.h"
 #include "a2w/tasks/tasks.h"
+#include "a2w/wm/register_sim.h"
 
 namespace a2w::bench {
 namespace {
@@ -69,12 +73,26 @@ std::unique_ptr<env::Policy> make_policy(const std::string& name, env::VectorEnv
                                          std::uint64_t seed) {
   if (name == "expert") return std::make_unique<tasks::ExpertPolicy>(envs, noise, seed);
   if (name == "random") return std::make_unique<env::RandomPolicy>(envs.single_spec().action_space, seed);
-  throw InvalidArgument("unknown policy '" + name + "'; expected one of: expert, random");
+  // A policy served elsewhere (a2w serve policy, a Python serve_policy, an OpenPI server); URL options in
+  // bridges/include/a2w/bridge/serve.h.
+  if (bridge::is_remote_policy(name)) return bridge::make_remote_policy(name, &envs);
+  throw InvalidArgument("unknown policy '" + name +
+                        "'; expected one of: expert, random, zmq://HOST:PORT, openpi://HOST:PORT");
 }
 
 RolloutReport run_rollout(const RolloutJob& job) {
   tasks::register_tasks();
+  wm::register_sim_envs();
   if (job.episodes < 1) throw InvalidArgument("episodes: expected >= 1, got " + std::to_string(job.episodes));
+  if (job.sim != "physics" && job.sim != "wm")
+    throw InvalidArgument("--sim: expected physics or wm, got '" + job.sim + "'");
+  const bool imagined = job.sim == "wm" || wm::is_sim_id(job.task);
+  if (imagined && job.policy == "expert")
+    throw InvalidArgument(
+        "policy 'expert' reads the physics simulator's privileged state, which A2World-sim does "
+        "not have; use --policy random (or a learned policy) with --sim wm / a2w-sim ids");
+  if (imagined && !job.record.empty())
+    throw InvalidArgument("--record: recording A2World-sim episodes is not supported yet; record in physics");
   if (!job.video.empty() && !job.overwrite && std::filesystem::exists(job.video))
     throw InvalidArgument("--video: " + job.video + " exists; expected a new file name (or --overwrite)");
   const int num_envs = job.num_envs > 0 ? job.num_envs : static_cast<int>(std::min<std::int64_t>(job.episodes, 8));
@@ -85,13 +103,23 @@ RolloutReport run_rollout(const RolloutJob& job) {
   // Built before the envs so an unknown id fails before anything is written.
   (void)a2w::registration(job.task);
 
-  env::ThreadedVectorEnv envs(
-      [&](int) -> env::EnvPtr {
-        auto e = a2w::make(job.task, job.env_options);
-        if (dataset) return std::make_unique<RecordInto>(std::move(e), *dataset);
-        return e;
-      },
-      {num_envs, job.num_threads, env::AutoresetMode::kDisabled});
+  std::unique_ptr<env::VectorEnv> vec;
+  if (imagined) {
+    // One batched world model for every slot; its options are the sim's (wm/register_sim.h).
+    env::Dict options = job.env_options;
+    if (!job.checkpoint.empty()) options["checkpoint"] = job.checkpoint;
+    if (job.device != "cpu") options["device"] = job.device;
+    vec = wm::make_sim_vector_env(job.task, options, num_envs, env::AutoresetMode::kDisabled);
+  } else {
+    vec = std::make_unique<env::ThreadedVectorEnv>(
+        [&](int) -> env::EnvPtr {
+          auto e = a2w::make(job.task, job.env_options);
+          if (dataset) return std::make_unique<RecordInto>(std::move(e), *dataset);
+          return e;
+        },
+        env::VectorEnvOptions{num_envs, job.num_threads, env::AutoresetMode::kDisabled});
+  }
+  env::VectorEnv& envs = *vec;
   auto policy = make_policy(job.policy, envs, job.noise, job.seed);
 
   env::Progress progress("rollout " + job.task, job.episodes, job.progress ? stderr : nullptr);
@@ -125,7 +153,10 @@ RolloutReport run_rollout(const RolloutJob& job) {
 
   const auto t0 = std::chrono::steady_clock::now();
   RolloutReport report;
-  report.episodes = env::rollout(envs, *policy, ro);
+  // bridge::rollout is env::rollout, except that a remote policy's failure (its server died) fails the
+  // episodes in flight and keeps the finished ones instead of failing the whole run.
+  report.episodes =
+      bridge::rollout(envs, *policy, ro, [](const std::string& m) { std::cerr << "a2w: " << m << "\n"; });
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   progress.finish();
   envs.close();
@@ -140,7 +171,7 @@ RolloutReport run_rollout(const RolloutJob& job) {
       for (const auto& f : list) video.write(f);
     video.close();
   }
-  report.task = job.task;
+  report.task = imagined ? envs.single_spec().id : job.task;  // "a2w-sim/...": say where it ran
   report.policy = job.policy;
   report.summary = env::summarize(report.episodes);
   report.steps_per_second = report.seconds > 0 ? static_cast<double>(steps) / report.seconds : 0.0;

@@ -17,7 +17,7 @@ constexpr double kMaxJointStep = 0.6;  // rad per IK iteration: keeps a bad line
 
 EndEffectorController::EndEffectorController(const CompiledTask& task) : task_(task) {
   scratch_ = guarded_make_data(task.model.get());
-  home_ = kHomeQpos;
+  home_ = task.robot.home;
   jacp_.resize(static_cast<std::size_t>(3 * task.model->nv));
   jacr_.resize(static_cast<std::size_t>(3 * task.model->nv));
 }
@@ -51,13 +51,14 @@ JointTargets EndEffectorController::compute(const mjData* d, const float* a) {
   }
 
   // IK on the scratch data, starting from the measured joints.
+  const int n = r.n_arm;
   mju_copy(scratch_->qpos, d->qpos, m->nq);
   double q[kArmDofs];
-  for (int i = 0; i < kArmDofs; ++i) q[i] = d->qpos[r.qpos[i]];
+  for (int i = 0; i < n; ++i) q[i] = d->qpos[r.qpos[i]];
   mjtNum* jp = jacp_.data();
   mjtNum* jr = jacr_.data();
   for (int it = 0; it < kIkIterations; ++it) {
-    for (int i = 0; i < kArmDofs; ++i) scratch_->qpos[r.qpos[i]] = q[i];
+    for (int i = 0; i < n; ++i) scratch_->qpos[r.qpos[i]] = q[i];
     mj_kinematics(m, scratch_);
     mj_comPos(m, scratch_);
     mj_jacSite(m, scratch_, jp, jr, r.grip_site);
@@ -69,33 +70,33 @@ JointTargets EndEffectorController::compute(const mjData* d, const float* a) {
     double e[6];
     for (int k = 0; k < 3; ++k) e[k] = goal_p[k] - sp[k];
     mju_quat2Vel(e + 3, err_q, 1.0);
-    // J: 6 x 7 over the arm's dofs.
+    // J: 6 x n over the arm's dofs.
     double J[6 * kArmDofs];
-    for (int c = 0; c < kArmDofs; ++c)
+    for (int c = 0; c < n; ++c)
       for (int k = 0; k < 3; ++k) {
-        J[k * kArmDofs + c] = jp[k * nv + r.dof[c]];
-        J[(k + 3) * kArmDofs + c] = jr[k * nv + r.dof[c]];
+        J[k * n + c] = jp[k * nv + r.dof[c]];
+        J[(k + 3) * n + c] = jr[k * nv + r.dof[c]];
       }
     // dq = J^T (J J^T + lambda^2 I)^-1 e  +  (I - J^+ J) k (home - q)
     double A[36];
-    mju_mulMatMatT(A, J, J, 6, kArmDofs, 6);
+    mju_mulMatMatT(A, J, J, 6, n, 6);
     for (int k = 0; k < 6; ++k) A[k * 7] += kDamping * kDamping;
     mju_cholFactor(A, 6, 0);
     double y[6];
     mju_cholSolve(y, A, e, 6);
     double dq[kArmDofs];
-    mju_mulMatTVec(dq, J, y, 6, kArmDofs);
+    mju_mulMatTVec(dq, J, y, 6, n);
     double z[kArmDofs], Jz[6], yz[6], pz[kArmDofs];
-    for (int i = 0; i < kArmDofs; ++i) z[i] = kNullGain / kIkIterations * (home_[i] - q[i]);
-    mju_mulMatVec(Jz, J, z, 6, kArmDofs);
+    for (int i = 0; i < n; ++i) z[i] = kNullGain / kIkIterations * (home_[i] - q[i]);
+    mju_mulMatVec(Jz, J, z, 6, n);
     mju_cholSolve(yz, A, Jz, 6);
-    mju_mulMatTVec(pz, J, yz, 6, kArmDofs);
-    for (int i = 0; i < kArmDofs; ++i) {
+    mju_mulMatTVec(pz, J, yz, 6, n);
+    for (int i = 0; i < n; ++i) {
       const double step = std::clamp(dq[i] + z[i] - pz[i], -kMaxJointStep, kMaxJointStep);
-      q[i] = std::clamp(q[i] + step, kArmLower[i] + 1e-3, kArmUpper[i] - 1e-3);
+      q[i] = std::clamp(q[i] + step, r.lower[i] + 1e-3, r.upper[i] - 1e-3);
     }
   }
-  for (int i = 0; i < kArmDofs; ++i) out.arm[i] = q[i];
+  for (int i = 0; i < n; ++i) out.arm[i] = q[i];
   out.gripper = gripper_target(static_cast<double>(a[6]));
   out.goal_pos = {goal_p[0], goal_p[1], goal_p[2]};
   return out;

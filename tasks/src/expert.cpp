@@ -253,7 +253,7 @@ Action expert_action_clean(TaskEnv& env, ExpertState& s) {
       a[6] = -1.0f;
       orient(v, s.anchor_yaw, a);
       translate(v, s.anchor, 0.5, a);
-      done = v.gripper_width() > 0.07;
+      done = v.gripper_width() > v.task().robot.released_width;
       break;
     }
     case Kind::kLift: {

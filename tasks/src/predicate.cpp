@@ -1,51 +1,89 @@
 #include "a2w/tasks/predicate.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
 
 #include "a2w/env/error.h"
+#include "a2w/tasks/predicate_registry.h"
 
 namespace a2w::tasks {
 namespace {
 
 using Op = PredicateExpr::Op;
 
+// What an argument position takes.
+enum class Arg { kEntity, kBody, kRegion, kJoint, kFixture, kNumber, kSteps, kPredicate };
+
+struct Param {
+  Arg type;
+  const char* name;
+};
+
 struct OpInfo {
   const char* name;
   Op op;
-  const char* signature;  // shown in errors
+  std::vector<Param> params;
+  bool variadic = false;  // all / any: one or more predicates
 };
 
-constexpr OpInfo kOps[] = {
-    {"near", Op::kNear, "near(a, b, distance)"},
-    {"inside", Op::kInside, "inside(object, bin_or_region)"},
-    {"on_top", Op::kOnTop, "on_top(object_a, object_b)"},
-    {"lifted", Op::kLifted, "lifted(object, height)"},
-    {"joint_open", Op::kJointOpen, "joint_open(fixture, above)"},
-    {"joint_closed", Op::kJointClosed, "joint_closed(fixture, below)"},
-    {"touching", Op::kTouching, "touching(a, b)"},
-    {"gripper_open", Op::kGripperOpen, "gripper_open"},
-    {"grasped", Op::kGrasped, "grasped(object)"},
-    {"all", Op::kAll, "all(p, q, ...)"},
-    {"any", Op::kAny, "any(p, q, ...)"},
-    {"not", Op::kNot, "not(p)"},
-    {"held", Op::kHeld, "held(steps, p)"},
-    {"true", Op::kTrue, "true"},
-    {"false", Op::kFalse, "false"},
-};
+const std::vector<OpInfo>& ops() {
+  static const std::vector<OpInfo> kOps = {
+      {"near", Op::kNear, {{Arg::kEntity, "a"}, {Arg::kEntity, "b"}, {Arg::kNumber, "distance"}}},
+      {"inside", Op::kInside, {{Arg::kBody, "object"}, {Arg::kRegion, "region"}}},
+      {"on_top", Op::kOnTop, {{Arg::kBody, "object_a"}, {Arg::kBody, "object_b"}}},
+      {"lifted", Op::kLifted, {{Arg::kBody, "object"}, {Arg::kNumber, "height"}}},
+      {"joint_open", Op::kJointOpen, {{Arg::kJoint, "joint"}, {Arg::kNumber, "above"}}},
+      {"joint_closed", Op::kJointClosed, {{Arg::kJoint, "joint"}, {Arg::kNumber, "below"}}},
+      {"touching", Op::kTouching, {{Arg::kEntity, "a"}, {Arg::kEntity, "b"}}},
+      {"gripper_open", Op::kGripperOpen, {}},
+      {"grasped", Op::kGrasped, {{Arg::kBody, "object"}}},
+      {"all", Op::kAll, {{Arg::kPredicate, "p"}}, true},
+      {"any", Op::kAny, {{Arg::kPredicate, "p"}}, true},
+      {"not", Op::kNot, {{Arg::kPredicate, "p"}}},
+      {"held", Op::kHeld, {{Arg::kSteps, "steps"}, {Arg::kPredicate, "p"}}},
+      {"true", Op::kTrue, {}},
+      {"false", Op::kFalse, {}},
+  };
+  return kOps;
+}
 
 const OpInfo* find_op(std::string_view name) {
-  for (const auto& o : kOps)
+  for (const auto& o : ops())
     if (name == o.name) return &o;
   return nullptr;
 }
 
 const OpInfo& info_of(Op op) {
-  for (const auto& o : kOps)
+  for (const auto& o : ops())
     if (o.op == op) return o;
-  return kOps[0];
+  return ops()[0];
+}
+
+std::string signature(const std::string& name, const std::vector<Param>& params, bool variadic) {
+  if (params.empty()) return name;
+  std::string s = name + "(";
+  for (std::size_t i = 0; i < params.size(); ++i) s += (i ? ", " : "") + std::string(params[i].name);
+  if (variadic) s += ", q, ...";
+  return s + ")";
+}
+
+Arg arg_of(ArgType t) {
+  switch (t) {
+    case ArgType::kEntity:
+      return Arg::kEntity;
+    case ArgType::kBody:
+      return Arg::kBody;
+    case ArgType::kFixture:
+      return Arg::kFixture;
+    case ArgType::kJoint:
+      return Arg::kJoint;
+    case ArgType::kNumber:
+      return Arg::kNumber;
+  }
+  return Arg::kEntity;
 }
 
 // Built step by step: GCC 12 warns falsely (-Wrestrict) on "'" + std::string(1, c) + "'".
@@ -56,28 +94,54 @@ std::string quoted(char c) {
   return s;
 }
 
-std::string join(const std::vector<std::string>& v) {
+std::string join(const std::vector<std::string>& v, std::size_t max = 40) {
   std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  for (std::size_t i = 0; i < v.size() && i < max; ++i) s += (s.empty() ? "" : ", ") + v[i];
+  if (v.size() > max) s += ", ... (" + std::to_string(v.size() - max) + " more)";
   return s;
 }
 
+std::string operator_names() {
+  std::vector<std::string> names;
+  for (const auto& o : ops()) names.push_back(o.name);
+  for (const auto& c : custom_predicate_names()) names.push_back(c);
+  return join(names, 100);
+}
+
+// The text of a predicate as a tree, before its operators and arguments are checked.
+struct Raw {
+  std::size_t pos = 0;  // where it starts in the text
+  bool number = false;
+  double value = 0.0;
+  std::string name;   // operator or entity name (or the number as written)
+  bool call = false;  // name(...)
+  std::vector<Raw> args;
+};
+
 class Parser {
  public:
-  Parser(std::string_view text, const SourceLoc& where, const TaskDef& task)
-      : s_(text), where_(where), task_(task) {}
+  Parser(std::string_view text, const SourceLoc& where, const TaskDef& task, std::string context)
+      : s_(text), where_(where), task_(task), context_(std::move(context)) {}
 
   PredicateExpr parse() {
-    PredicateExpr e = expr();
+    Raw r = raw();
     skip_ws();
     if (pos_ < s_.size())
       fail(pos_, "expected the end of the predicate, got '" + std::string(s_.substr(pos_)) + "'");
+    PredicateExpr e = expr(r);
+    if (!errors_.empty()) throw TaskFileError(errors_);
+    // A reference into a broken entry: the predicate is incomplete, and the entry's problem says why.
+    if (errors_quiet_) throw TaskFileError({});
     return e;
   }
 
  private:
+  // Syntax errors end the parse; errors of meaning (arity, types, names) are collected.
   [[noreturn]] void fail(std::size_t at, const std::string& msg) const {
-    throw InvalidArgument(loc_at(at).str() + ": success predicate: " + msg);
+    throw TaskFileError({{Diagnostic::Severity::kError, loc_at(at), context_ + ": " + msg}});
+  }
+  void report(std::size_t at, const std::string& msg) {
+    errors_.push_back({Diagnostic::Severity::kError, loc_at(at), context_ + ": " + msg});
   }
 
   SourceLoc loc_at(std::size_t at) const {
@@ -95,172 +159,229 @@ class Parser {
     while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
   }
 
-  std::string ident() {
-    skip_ws();
-    const std::size_t b = pos_;
-    while (pos_ < s_.size() &&
-           (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_' || s_[pos_] == '.'))
-      ++pos_;
-    return std::string(s_.substr(b, pos_ - b));
-  }
-
   bool peek(char c) {
     skip_ws();
     return pos_ < s_.size() && s_[pos_] == c;
   }
 
-  void expect(char c, const std::string& context) {
+  std::string got_here() const {
+    return pos_ >= s_.size() ? std::string("the end of the text") : quoted(s_[pos_]);
+  }
+
+  static bool ident_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == '/';
+  }
+
+  Raw raw() {
     skip_ws();
-    if (pos_ >= s_.size() || s_[pos_] != c)
-      fail(pos_, std::string("expected '") + c + "' " + context + ", got " +
-                     (pos_ >= s_.size() ? std::string("the end of the text") : quoted(s_[pos_])));
+    Raw r;
+    r.pos = pos_;
+    if (pos_ >= s_.size()) fail(pos_, "expected an operator, an entity or a number, got the end of the text");
+    const char c = s_[pos_];
+    if (std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.') {
+      const std::string rest(s_.substr(pos_));
+      char* end = nullptr;
+      const double v = std::strtod(rest.c_str(), &end);
+      if (end == rest.c_str() || !std::isfinite(v))
+        fail(pos_, "expected a number, got '" + rest.substr(0, 8) + "'");
+      r.number = true;
+      r.value = v;
+      r.name = rest.substr(0, static_cast<std::size_t>(end - rest.c_str()));
+      pos_ += static_cast<std::size_t>(end - rest.c_str());
+      return r;
+    }
+    if (!std::isalpha(static_cast<unsigned char>(c)) && c != '_')
+      fail(pos_, "expected an operator (" + operator_names() + "), an entity or a number, got " + got_here());
+    while (pos_ < s_.size() && ident_char(s_[pos_])) ++pos_;
+    r.name = std::string(s_.substr(r.pos, pos_ - r.pos));
+    if (!peek('(')) return r;
+    r.call = true;
     ++pos_;
-  }
-
-  double number(const std::string& context) {
-    skip_ws();
-    const std::size_t b = pos_;
-    const std::string rest(s_.substr(pos_));
-    char* end = nullptr;
-    const double v = std::strtod(rest.c_str(), &end);
-    if (end == rest.c_str() || !std::isfinite(v)) {
-      std::string got = ident();
-      fail(b, "expected a number for " + context + ", got '" + (got.empty() ? rest.substr(0, 1) : got) + "'");
+    if (peek(')')) {
+      ++pos_;
+      return r;
     }
-    pos_ += static_cast<std::size_t>(end - rest.c_str());
-    return v;
-  }
-
-  std::string entity(const OpInfo& op, const char* role, bool object_only) {
-    skip_ws();
-    const std::size_t b = pos_;
-    std::string name = ident();
-    if (name.empty()) fail(b, std::string("expected ") + role + " in " + op.signature + ", got nothing");
-    EntityRef ref;
-    if (!parse_entity(task_, name, ref))
-      fail(b, "unknown entity '" + name + "' in " + op.signature + "; known: " + join(entity_names(task_)));
-    if (object_only && ref.kind != EntityRef::Kind::kObject)
-      fail(b, std::string("expected an object for ") + role + " in " + op.signature + ", got '" + name + "'");
-    return name;
-  }
-
-  std::string fixture(const OpInfo& op, const char* role, bool need_joint, bool need_region) {
-    skip_ws();
-    const std::size_t b = pos_;
-    std::string name = ident();
-    const int f = task_.fixture_index(name);
-    if (f < 0) {
-      std::vector<std::string> names;
-      for (const auto& fx : task_.fixtures) names.push_back(fx.name);
-      fail(b, std::string("expected a fixture for ") + role + " in " + op.signature + ", got '" + name +
-                  "'; fixtures: " + (names.empty() ? "(none)" : join(names)));
-    }
-    const auto& fx = task_.fixtures[static_cast<std::size_t>(f)];
-    if (need_joint && !fx.has_joint())
-      fail(b, "expected a fixture with a joint (drawer, button) in " + std::string(op.signature) + ", got '" +
-                  name + "'");
-    if (need_region &&
-        !(fx.kind == FixtureKind::kBin || fx.kind == FixtureKind::kRegion || fx.kind == FixtureKind::kDrawer))
-      fail(b, "expected a bin, region or drawer in " + std::string(op.signature) + ", got '" + name + "'");
-    return name;
-  }
-
-  PredicateExpr expr() {
-    skip_ws();
-    const std::size_t b = pos_;
-    const std::string name = ident();
-    if (name.empty())
-      fail(b,
-           "expected an operator (near, inside, on_top, lifted, joint_open, joint_closed, touching, "
-           "grasped, gripper_open, all, any, not, held, true, false), got " +
-               (pos_ >= s_.size() ? std::string("the end of the text") : quoted(s_[pos_])));
-    const OpInfo* op = find_op(name);
-    if (!op) {
-      std::vector<std::string> names;
-      for (const auto& o : kOps) names.push_back(o.name);
-      fail(b, "unknown operator '" + name + "'; expected one of: " + join(names));
-    }
-    PredicateExpr e;
-    e.op = op->op;
-    e.loc = loc_at(b);
-    const bool no_args = e.op == Op::kGripperOpen || e.op == Op::kTrue || e.op == Op::kFalse;
-    if (no_args) {
-      if (peek('(')) {  // allow gripper_open()
+    while (true) {
+      r.args.push_back(raw());
+      if (peek(',')) {
         ++pos_;
-        expect(')', std::string("after ") + op->name + "(");
+        continue;
       }
+      if (peek(')')) {
+        ++pos_;
+        return r;
+      }
+      fail(pos_, "expected ',' between arguments or ')' to close " + r.name + "(...), got " + got_here());
+    }
+  }
+
+  static std::string describe(const Raw& r) {
+    if (r.number) return "the number " + r.name;
+    if (r.call) return "the predicate " + r.name + "(...)";
+    return "'" + r.name + "'";
+  }
+
+  // Whether `name` refers into an entry of the task file that failed to read (already reported).
+  bool broken(const std::string& name) const {
+    const std::string head = name.substr(0, name.find('.'));
+    return std::find(task_.broken_names.begin(), task_.broken_names.end(), head) != task_.broken_names.end();
+  }
+
+  // Checks one entity-like argument; returns its name ("" when it did not check out).
+  std::string entity_arg(const Raw& r, Arg type, const std::string& role, const std::string& sig) {
+    EntityRef probe;
+    if (!r.number && !r.call && !parse_entity(task_, r.name, probe) && task_.fixture_index(r.name) < 0 &&
+        broken(r.name)) {
+      errors_quiet_ = true;
+      return "";
+    }
+    if (r.number || r.call) {
+      report(r.pos, "expected an entity for " + role + " in " + sig + ", got " + describe(r));
+      return "";
+    }
+    EntityRef ref;
+    if (type == Arg::kRegion || type == Arg::kFixture) {
+      const int f = task_.fixture_index(r.name);
+      if (f < 0) {
+        std::vector<std::string> names;
+        for (const auto& fx : task_.fixtures) names.push_back(fx.name);
+        report(r.pos, "expected a fixture for " + role + " in " + sig + ", got '" + r.name +
+                          "'; fixtures: " + (names.empty() ? "(none)" : join(names)));
+        return "";
+      }
+      const FixtureKind k = task_.fixtures[static_cast<std::size_t>(f)].kind;
+      if (type == Arg::kRegion && k != FixtureKind::kBin && k != FixtureKind::kRegion &&
+          k != FixtureKind::kDrawer) {
+        report(r.pos, "expected a bin, region or drawer in " + sig + ", got '" + r.name + "'");
+        return "";
+      }
+      return r.name;
+    }
+    if (!parse_entity(task_, r.name, ref)) {
+      report(r.pos, "unknown entity '" + r.name + "' in " + sig + "; known: " + join(entity_names(task_)));
+      return "";
+    }
+    if (type == Arg::kBody && !is_body_like(task_, ref)) {
+      report(r.pos, "expected an object (or a body, geom or site of an included model) for " + role + " in " +
+                        sig + ", got '" + r.name + "'");
+      return "";
+    }
+    if (type == Arg::kJoint && !is_joint_like(task_, ref)) {
+      report(r.pos,
+             "expected a fixture with a joint (drawer, button) or a hinge/slide joint of an included "
+             "model for " +
+                 role + " in " + sig + ", got '" + r.name + "'");
+      return "";
+    }
+    return r.name;
+  }
+
+  double number_arg(const Raw& r, const std::string& role, const std::string& sig) {
+    if (!r.number) {
+      report(r.pos, "expected a number for " + role + " in " + sig + ", got " + describe(r));
+      return 0.0;
+    }
+    return r.value;
+  }
+
+  PredicateExpr expr(const Raw& r) {
+    PredicateExpr e;
+    e.loc = loc_at(r.pos);
+    if (r.number) {
+      report(r.pos, "expected a predicate, got " + describe(r));
       return e;
     }
-    expect('(', std::string("after '") + op->name + "' (" + op->signature + ")");
-    switch (e.op) {
-      case Op::kNear:
-        e.refs.push_back(entity(*op, "a", false));
-        expect(',', "between arguments");
-        e.refs.push_back(entity(*op, "b", false));
-        expect(',', "between arguments");
-        e.value = number("the distance");
-        break;
-      case Op::kInside:
-        e.refs.push_back(entity(*op, "the object", true));
-        expect(',', "between arguments");
-        e.refs.push_back(fixture(*op, "the region", false, true));
-        break;
-      case Op::kOnTop:
-        e.refs.push_back(entity(*op, "object_a", true));
-        expect(',', "between arguments");
-        e.refs.push_back(entity(*op, "object_b", true));
-        break;
-      case Op::kLifted:
-        e.refs.push_back(entity(*op, "the object", true));
-        expect(',', "between arguments");
-        e.value = number("the height");
-        break;
-      case Op::kJointOpen:
-      case Op::kJointClosed:
-        e.refs.push_back(fixture(*op, "the joint", true, false));
-        expect(',', "between arguments");
-        e.value = number("the threshold");
-        break;
-      case Op::kTouching:
-        e.refs.push_back(entity(*op, "a", false));
-        expect(',', "between arguments");
-        e.refs.push_back(entity(*op, "b", false));
-        break;
-      case Op::kGrasped:
-        e.refs.push_back(entity(*op, "the object", true));
-        break;
-      case Op::kAll:
-      case Op::kAny:
-        e.children.push_back(expr());
-        while (peek(',')) {
-          ++pos_;
-          e.children.push_back(expr());
-        }
-        break;
-      case Op::kNot:
-        e.children.push_back(expr());
-        break;
-      case Op::kHeld: {
-        const std::size_t nb = pos_;
-        const double k = number("the number of steps");
-        if (k < 1 || k != std::floor(k) || k > 1e6)
-          fail(nb, "expected a whole number of steps >= 1 in held(steps, p), got " + std::to_string(k));
-        e.steps = static_cast<int>(k);
-        expect(',', "between arguments");
-        e.children.push_back(expr());
-        break;
-      }
-      default:
-        break;
+    const OpInfo* op = find_op(r.name);
+    std::shared_ptr<const CustomPredicate> custom;
+    if (!op) custom = find_predicate(r.name);
+    if (!op && !custom) {
+      EntityRef ref;
+      if (!r.call && parse_entity(task_, r.name, ref))
+        report(r.pos, "expected a predicate, got the entity '" + r.name + "' (an operator such as near(" +
+                          r.name + ", ..., 0.05) takes entities)");
+      else
+        report(r.pos, "unknown operator '" + r.name + "'; expected one of: " + operator_names());
+      return e;
     }
-    expect(')', std::string("to close ") + op->name + "(...) (" + op->signature + ")");
+    std::vector<Param> params;
+    bool variadic = false;
+    if (op) {
+      params = op->params;
+      variadic = op->variadic;
+      e.op = op->op;
+    } else {
+      for (const auto& a : custom->args) params.push_back({arg_of(a.type), a.name.c_str()});
+      e.op = Op::kCustom;
+      e.custom = custom->name;
+    }
+    const std::string sig = signature(r.name, params, variadic);
+    if (params.empty()) {
+      if (!r.args.empty())
+        report(r.pos, r.name + " takes no arguments, got " + std::to_string(r.args.size()));
+      return e;
+    }
+    if (!r.call) {
+      report(r.pos, "expected arguments after '" + r.name + "': " + sig);
+      return e;
+    }
+    const std::size_t n = r.args.size();
+    if (variadic ? n < 1 : n != params.size()) {
+      std::string msg = sig +
+                        (variadic ? " takes one or more predicates"
+                                  : " takes " + std::to_string(params.size()) +
+                                        (params.size() == 1 ? " argument" : " arguments")) +
+                        ", got " + std::to_string(n);
+      if (!variadic && n < params.size()) {
+        std::string missing;
+        for (std::size_t i = n; i < params.size(); ++i)
+          missing += (missing.empty() ? "" : ", ") + std::string(params[i].name);
+        msg += (n > 0 ? ": expected ',' and then " : ": expected ") + missing;
+      } else if (!variadic) {
+        msg += ": expected ')' after '" + std::string(params.back().name) + "'";
+      }
+      report(r.pos, msg);
+      return e;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const Param& p = params[variadic ? 0 : i];
+      const Raw& a = r.args[i];
+      const std::string role = std::string("'") + p.name + "'";
+      switch (p.type) {
+        case Arg::kPredicate:
+          e.children.push_back(expr(a));
+          break;
+        case Arg::kSteps: {
+          const double k = number_arg(a, role, sig);
+          if (a.number && (k < 1 || k != std::floor(k) || k > 1e6))
+            report(a.pos, "expected a whole number of steps >= 1 in " + sig + ", got " + a.name);
+          e.steps = static_cast<int>(k);
+          break;
+        }
+        case Arg::kNumber: {
+          const double v = number_arg(a, role, sig);
+          if (e.op == Op::kCustom) {
+            e.refs.emplace_back();
+            e.values.push_back(v);
+          } else {
+            e.value = v;
+          }
+          break;
+        }
+        default:
+          e.refs.push_back(entity_arg(a, p.type, role, sig));
+          if (e.op == Op::kCustom) e.values.push_back(0.0);
+      }
+    }
     return e;
   }
 
   std::string_view s_;
   SourceLoc where_;
   const TaskDef& task_;
+  std::string context_;
   std::size_t pos_ = 0;
+  std::vector<Diagnostic> errors_;
+  bool errors_quiet_ = false;
 };
 
 std::string num(double v) {
@@ -271,11 +392,18 @@ std::string num(double v) {
 
 }  // namespace
 
-PredicateExpr parse_predicate(std::string_view text, const SourceLoc& where, const TaskDef& task) {
-  return Parser(text, where, task).parse();
+PredicateExpr parse_predicate(std::string_view text, const SourceLoc& where, const TaskDef& task,
+                              const std::string& context) {
+  return Parser(text, where, task, context).parse();
 }
 
 std::string predicate_to_string(const PredicateExpr& e) {
+  if (e.op == Op::kCustom) {
+    std::string s = e.custom + "(";
+    for (std::size_t i = 0; i < e.refs.size(); ++i)
+      s += (i ? ", " : "") + (e.refs[i].empty() ? num(e.values[i]) : e.refs[i]);
+    return s + ")";
+  }
   const OpInfo& op = info_of(e.op);
   switch (e.op) {
     case Op::kNear:
@@ -304,6 +432,8 @@ std::string predicate_to_string(const PredicateExpr& e) {
     }
     case Op::kHeld:
       return "held(" + std::to_string(e.steps) + ", " + predicate_to_string(e.children[0]) + ")";
+    case Op::kCustom:
+      break;
   }
   return op.name;
 }
@@ -317,12 +447,26 @@ int Predicate::build(const PredicateExpr& e, const TaskDef& task) {
   n.op = e.op;
   n.value = e.value;
   n.steps = e.steps;
-  auto resolve = [&](std::size_t i, EntityRef& out) {
-    if (i < e.refs.size() && !parse_entity(task, e.refs[i], out))
-      throw InvalidArgument(e.loc.str() + ": unknown entity '" + e.refs[i] + "'");
+  auto resolve = [&](const std::string& name, EntityRef& out) {
+    if (!parse_entity(task, name, out))
+      throw InvalidArgument(e.loc.str() + ": unknown entity '" + name + "'");
   };
-  resolve(0, n.a);
-  resolve(1, n.b);
+  if (e.op == PredicateExpr::Op::kCustom) {
+    n.custom = find_predicate(e.custom);
+    if (!n.custom)
+      throw InvalidArgument(
+          e.loc.str() + ": custom predicate '" + e.custom +
+          "' is not registered in this program (register_predicate() before making the task)");
+    for (std::size_t i = 0; i < e.refs.size(); ++i) {
+      PredicateArg a;
+      if (!e.refs[i].empty()) resolve(e.refs[i], a.entity);
+      a.number = i < e.values.size() ? e.values[i] : 0.0;
+      n.args.push_back(a);
+    }
+  } else {
+    if (e.refs.size() > 0) resolve(e.refs[0], n.a);
+    if (e.refs.size() > 1) resolve(e.refs[1], n.b);
+  }
   // inside/joint_* take fixtures by name: the fixture entity resolves to the fixture index already.
   if (e.op == Op::kHeld) n.slot = held_slots_++;
   for (const auto& c : e.children) n.children.push_back(build(c, task));
@@ -349,21 +493,21 @@ bool Predicate::eval(int index, const SceneView& v, std::vector<int>* held) cons
       return dx * dx + dy * dy + dz * dz < n.value * n.value;
     }
     case Op::kInside:
-      return v.inside(n.a.index, n.b.index);
+      return v.inside(n.a, n.b.index);
     case Op::kOnTop:
-      return v.on_top(n.a.index, n.b.index);
+      return v.on_top(n.a, n.b);
     case Op::kLifted:
-      return v.object_bottom(n.a.index) > n.value;
+      return v.bottom(n.a) > n.value;
     case Op::kJointOpen:
-      return v.joint(n.a.index) > n.value;
+      return v.joint_value(n.a) > n.value;
     case Op::kJointClosed:
-      return v.joint(n.a.index) < n.value;
+      return v.joint_value(n.a) < n.value;
     case Op::kTouching:
       return v.touching(n.a, n.b);
     case Op::kGripperOpen:
-      return v.gripper_width() > 0.06;
+      return v.gripper_width() > v.task().robot.open_width;
     case Op::kGrasped:
-      return v.grasped(n.a.index);
+      return v.grasped(n.a);
     case Op::kAll: {
       // Evaluate every child (no short cut) so nested held() counters advance every step.
       bool all = true;
@@ -388,6 +532,8 @@ bool Predicate::eval(int index, const SceneView& v, std::vector<int>* held) cons
       return true;
     case Op::kFalse:
       return false;
+    case Op::kCustom:
+      return n.custom->evaluate(v, n.args);
   }
   return false;
 }

@@ -40,13 +40,13 @@ double Reward::evaluate(const SceneView& v, bool success) const {
         x = 1.0 - std::tanh(10.0 * distance(v.point(t.a), v.point(t.b)));
         break;
       case RewardTermDef::Kind::kLift:
-        x = std::clamp(v.object_bottom(t.a.index) / t.def.height, 0.0, 1.0);
+        x = std::clamp(v.bottom(t.a) / t.def.height, 0.0, 1.0);
         break;
       case RewardTermDef::Kind::kJoint:
-        x = std::clamp((v.joint(t.a.index) - t.def.from) / (t.def.to - t.def.from), 0.0, 1.0);
+        x = std::clamp((v.joint_value(t.a) - t.def.from) / (t.def.to - t.def.from), 0.0, 1.0);
         break;
       case RewardTermDef::Kind::kGrasp:
-        x = v.grasped(t.a.index) ? 1.0 : 0.0;
+        x = v.grasped(t.a) ? 1.0 : 0.0;
         break;
       case RewardTermDef::Kind::kSuccess:
         x = success ? 1.0 : 0.0;

@@ -1,5 +1,6 @@
 #include "a2w/tasks/robot.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -138,6 +139,7 @@ int require_id(const mjModel* m, int type, const char* name, const char* kind) {
 
 RobotIds resolve_robot(const mjModel* m) {
   RobotIds ids;
+  ids.n_arm = kArmDofs;
   for (int i = 0; i < kArmDofs; ++i) {
     const std::string jn = "joint" + std::to_string(i + 1);
     const std::string an = "act" + std::to_string(i + 1);
@@ -145,20 +147,155 @@ RobotIds resolve_robot(const mjModel* m) {
     ids.qpos[i] = m->jnt_qposadr[ids.joint[i]];
     ids.dof[i] = m->jnt_dofadr[ids.joint[i]];
     ids.actuator[i] = require_id(m, mjOBJ_ACTUATOR, an.c_str(), "actuator");
+    ids.lower[i] = kArmLower[i];
+    ids.upper[i] = kArmUpper[i];
+    ids.home[i] = kHomeQpos[i];
   }
   const char* fingers[2] = {"finger_joint1", "finger_joint2"};
   for (int i = 0; i < 2; ++i) {
     ids.finger_joint[i] = require_id(m, mjOBJ_JOINT, fingers[i], "joint");
     ids.finger_qpos[i] = m->jnt_qposadr[ids.finger_joint[i]];
     ids.finger_dof[i] = m->jnt_dofadr[ids.finger_joint[i]];
+    ids.finger_open[i] = kFingerTravel;
   }
   ids.gripper_actuator = require_id(m, mjOBJ_ACTUATOR, "act_gripper", "actuator");
+  ids.gripper_actuators = {ids.gripper_actuator};
   ids.grip_site = require_id(m, mjOBJ_SITE, "grip_site", "site");
   ids.hand_body = require_id(m, mjOBJ_BODY, "hand", "body");
   ids.finger_body[0] = require_id(m, mjOBJ_BODY, "left_finger", "body");
   ids.finger_body[1] = require_id(m, mjOBJ_BODY, "right_finger", "body");
   ids.first_body = require_id(m, mjOBJ_BODY, "link0", "body");
   ids.last_body = ids.finger_body[1];
+  ids.eye_in_hand_camera = require_id(m, mjOBJ_CAMERA, "eye_in_hand", "camera");
+  return ids;
+}
+
+namespace {
+
+[[noreturn]] void robot_error(const RobotDef& def, const std::string& msg) {
+  throw InvalidArgument(def.loc.str() + ": robot: " + msg);
+}
+
+int robot_id(const mjModel* m, const RobotDef& def, int type, const std::string& prefix,
+             const std::string& name, const char* kind) {
+  const int id = mj_name2id(m, type, (prefix + name).c_str());
+  if (id < 0)
+    robot_error(def, std::string("expected a ") + kind + " named '" + name + "' in the robot's model");
+  return id;
+}
+
+// A position servo: gain kp on the control, bias -kp on the position (MuJoCo's <position>).
+bool is_position_servo(const mjModel* m, int a) {
+  return m->actuator_biastype[a] == mjBIAS_AFFINE && m->actuator_gainprm[a * mjNGAIN] > 0 &&
+         m->actuator_biasprm[a * mjNBIAS + 1] == -m->actuator_gainprm[a * mjNGAIN];
+}
+
+std::string actuator_name(const mjModel* m, int a, const std::string& prefix) {
+  const char* n = mj_id2name(m, mjOBJ_ACTUATOR, a);
+  std::string s = n ? std::string(n) : std::string("#").append(std::to_string(a));
+  return s.rfind(prefix, 0) == 0 ? s.substr(prefix.size()) : s;
+}
+
+}  // namespace
+
+RobotIds resolve_robot(const mjModel* m, const RobotDef& def, const std::string& prefix, int first_body,
+                       int last_body) {
+  RobotIds ids;
+  const int n = static_cast<int>(def.arm_joints.size());
+  if (n < 1 || n > kArmDofs)
+    robot_error(def, "expected 1 to " + std::to_string(kArmDofs) + " arm joints, got " + std::to_string(n));
+  ids.n_arm = n;
+  for (int i = 0; i < n; ++i) {
+    const std::string& jn = def.arm_joints[static_cast<std::size_t>(i)];
+    const int j = robot_id(m, def, mjOBJ_JOINT, prefix, jn, "joint");
+    if (m->jnt_type[j] != mjJNT_HINGE && m->jnt_type[j] != mjJNT_SLIDE)
+      robot_error(def, "expected a hinge or slide joint for arm joint '" + jn + "'");
+    ids.joint[i] = j;
+    ids.qpos[i] = m->jnt_qposadr[j];
+    ids.dof[i] = m->jnt_dofadr[j];
+    const bool limited = m->jnt_limited[j];
+    ids.lower[i] = limited ? m->jnt_range[2 * j] : -6.283185307179586;
+    ids.upper[i] = limited ? m->jnt_range[2 * j + 1] : 6.283185307179586;
+    ids.home[i] = def.home[static_cast<std::size_t>(i)];
+    if (ids.home[i] < ids.lower[i] || ids.home[i] > ids.upper[i])
+      robot_error(def, "expected home[" + std::to_string(i) + "] within the range of joint '" + jn + "' [" +
+                           std::to_string(ids.lower[i]) + ", " + std::to_string(ids.upper[i]) + "], got " +
+                           std::to_string(ids.home[i]));
+    int act = -1;
+    if (!def.arm_actuators.empty()) {
+      act = robot_id(m, def, mjOBJ_ACTUATOR, prefix, def.arm_actuators[static_cast<std::size_t>(i)],
+                     "actuator");
+      if (m->actuator_trntype[act] != mjTRN_JOINT || m->actuator_trnid[2 * act] != j)
+        robot_error(def, "expected actuator '" + def.arm_actuators[static_cast<std::size_t>(i)] +
+                             "' to drive arm joint '" + jn + "'");
+    } else {
+      for (int a = 0; a < m->nu && act < 0; ++a)
+        if (m->actuator_trntype[a] == mjTRN_JOINT && m->actuator_trnid[2 * a] == j) act = a;
+      if (act < 0) robot_error(def, "expected an actuator on arm joint '" + jn + "', found none");
+    }
+    if (!is_position_servo(m, act))
+      robot_error(def, "expected a position servo (<position>) on arm joint '" + jn + "', got actuator '" +
+                           actuator_name(m, act, prefix) + "' of another kind");
+    ids.actuator[i] = act;
+  }
+
+  for (const auto& g : def.gripper_actuators) {
+    const int a = robot_id(m, def, mjOBJ_ACTUATOR, prefix, g, "actuator");
+    if (!is_position_servo(m, a))
+      robot_error(def, "expected a position servo (<position>) for gripper actuator '" + g + "'");
+    ids.gripper_actuators.push_back(a);
+  }
+  if (ids.gripper_actuators.empty()) robot_error(def, "expected at least one gripper actuator");
+  const int g0 = ids.gripper_actuators[0];
+  ids.gripper_actuator = g0;
+  if ((!def.gripper_open || !def.gripper_closed) && !m->actuator_ctrllimited[g0])
+    robot_error(def, "expected gripper_open and gripper_closed, or a ctrlrange on gripper actuator '" +
+                         def.gripper_actuators[0] + "' to take them from");
+  ids.gripper_open = def.gripper_open.value_or(m->actuator_ctrlrange[2 * g0 + 1]);
+  ids.gripper_closed = def.gripper_closed.value_or(m->actuator_ctrlrange[2 * g0]);
+
+  // Finger joints: named, or what the gripper actuators drive (a joint, or the joints of a fixed tendon).
+  std::vector<int> fingers;
+  if (!def.finger_joints.empty()) {
+    for (const auto& f : def.finger_joints)
+      fingers.push_back(robot_id(m, def, mjOBJ_JOINT, prefix, f, "joint"));
+  } else {
+    auto add = [&](int j) {
+      if (std::find(fingers.begin(), fingers.end(), j) == fingers.end()) fingers.push_back(j);
+    };
+    for (int a : ids.gripper_actuators) {
+      if (m->actuator_trntype[a] == mjTRN_JOINT) add(m->actuator_trnid[2 * a]);
+      if (m->actuator_trntype[a] == mjTRN_TENDON) {
+        const int t = m->actuator_trnid[2 * a];
+        for (int w = m->tendon_adr[t]; w < m->tendon_adr[t] + m->tendon_num[t]; ++w)
+          if (m->wrap_type[w] == mjWRAP_JOINT) add(m->wrap_objid[w]);
+      }
+    }
+  }
+  if (fingers.size() != 2)
+    robot_error(
+        def, "expected the gripper to move exactly two finger joints, got " + std::to_string(fingers.size()) +
+                 (def.finger_joints.empty() ? " from its actuators; name them with finger_joints" : ""));
+  double open_sum = 0;
+  for (int i = 0; i < 2; ++i) {
+    const int j = fingers[static_cast<std::size_t>(i)];
+    ids.finger_joint[i] = j;
+    ids.finger_qpos[i] = m->jnt_qposadr[j];
+    ids.finger_dof[i] = m->jnt_dofadr[j];
+    ids.finger_body[i] = m->jnt_bodyid[j];
+    double open = ids.gripper_open;
+    if (m->jnt_limited[j]) open = std::clamp(open, m->jnt_range[2 * j], m->jnt_range[2 * j + 1]);
+    ids.finger_open[i] = open;
+    open_sum += open;
+  }
+  // The default gripper's thresholds (6 and 7 cm of 8) as fractions of this gripper's opening.
+  ids.open_width = 0.75 * open_sum;
+  ids.released_width = 0.875 * open_sum;
+  ids.grip_site = robot_id(m, def, mjOBJ_SITE, prefix, def.ee_site, "site");
+  ids.hand_body = m->site_bodyid[ids.grip_site];
+  ids.first_body = first_body;
+  ids.last_body = last_body;
+  ids.eye_in_hand_camera = robot_id(m, def, mjOBJ_CAMERA, prefix, def.camera, "camera");
   return ids;
 }
 

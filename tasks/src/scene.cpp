@@ -171,8 +171,47 @@ std::array<double, 6> camera_xyaxes(const Vec3& pos, const Vec3& lookat) {
   return {r[0], r[1], r[2], u[0], u[1], u[2]};
 }
 
+namespace {
+
+// yaw (rad) about world z as a quaternion "w x y z".
+std::string yaw_quat(double yaw) {
+  return n(std::cos(yaw / 2)) + " 0 0 " + n(std::sin(yaw / 2));
+}
+
+// An included fixture or robot: its bodies inside one wrapper body at the middle of its ranges (a mocap body
+// for fixtures, whose pose reset() draws), with the model's own default class.
+void write_included(std::ostream& o, const IncludeDef& inc) {
+  const std::string cls = inc.name + "/main";
+  if (inc.kind == IncludeDef::Kind::kObject) {
+    o << "    <!-- include " << inc.name << " (" << inc.file << ") -->\n" << inc.model.worldbody;
+    return;
+  }
+  const bool mocap = inc.kind == IncludeDef::Kind::kFixture;
+  o << "    <!-- include " << inc.name << " (" << inc.file << ") -->\n";
+  o << "    <body name=\"inc_" << inc.name << "\"" << (mocap ? " mocap=\"true\"" : "") << " childclass=\""
+    << cls << "\" pos=\""
+    << v3((inc.x[0] + inc.x[1]) / 2, (inc.y[0] + inc.y[1]) / 2, (inc.z[0] + inc.z[1]) / 2) << "\" quat=\""
+    << yaw_quat((inc.yaw[0] + inc.yaw[1]) / 2) << "\">\n"
+    << inc.model.worldbody << "    </body>\n";
+}
+
+}  // namespace
+
 std::string build_scene_mjcf(const TaskDef& task, const SceneOptions& options) {
-  const RobotMjcf robot = robot_mjcf(kRobotBase);
+  // The default arm's fragments, or none when the task brings its own (an include of kind robot).
+  const RobotMjcf robot = task.robot ? RobotMjcf{} : robot_mjcf(kRobotBase);
+  bool autolimits = false;
+  std::string inc_asset, inc_default, inc_tendon, inc_equality, inc_actuator, inc_sensor, inc_contact;
+  for (const auto& inc : task.includes) {
+    autolimits |= inc.model.autolimits;
+    inc_asset += inc.model.asset;
+    inc_default += inc.model.default_classes;
+    inc_tendon += inc.model.tendon;
+    inc_equality += inc.model.equality;
+    inc_actuator += inc.model.actuator;
+    inc_sensor += inc.model.sensor;
+    inc_contact += inc.model.contact;
+  }
   Vec3 cam_pos = kAgentviewPos, cam_look = kAgentviewLookat;
   double cam_fovy = kAgentviewFovy;
   for (const auto& c : task.cameras)
@@ -181,7 +220,8 @@ std::string build_scene_mjcf(const TaskDef& task, const SceneOptions& options) {
 
   std::ostringstream o;
   o << "<mujoco model=\"a2w_" << task.name << "\">\n";
-  o << "  <compiler angle=\"radian\" inertiafromgeom=\"true\"/>\n";
+  o << "  <compiler angle=\"radian\" inertiafromgeom=\"true\"" << (autolimits ? " autolimits=\"true\"" : "")
+    << "/>\n";
   // Semi-implicit Euler: joint damping is integrated implicitly, which keeps the stiff servos stable.
   o << "  <option timestep=\"" << n(kPhysicsTimestep) << "\" integrator=\"Euler\" cone=\"pyramidal\"/>\n";
   o << "  <size nconmax=\"300\" njmax=\"1500\"/>\n";
@@ -195,8 +235,8 @@ std::string build_scene_mjcf(const TaskDef& task, const SceneOptions& options) {
        "0.27 0.3\" "
        "width=\"256\" height=\"256\"/>\n"
     << "    <material name=\"floor_mat\" texture=\"floor_tex\" texrepeat=\"6 6\"/>\n"
-    << "  </asset>\n";
-  o << "  <default>\n" << robot.default_classes << "  </default>\n";
+    << inc_asset << "  </asset>\n";
+  o << "  <default>\n" << robot.default_classes << inc_default << "  </default>\n";
   o << "  <worldbody>\n";
   o << "    <light name=\"key\" pos=\"0.3 -0.3 1.6\" dir=\"-0.2 0.2 -1\" directional=\"true\" "
        "castshadow=\"true\" "
@@ -222,15 +262,20 @@ std::string build_scene_mjcf(const TaskDef& task, const SceneOptions& options) {
   o << "    <camera name=\"agentview\" pos=\"" << v3(cam_pos[0], cam_pos[1], cam_pos[2]) << "\" xyaxes=\""
     << v3(xy[0], xy[1], xy[2]) << " " << v3(xy[3], xy[4], xy[5]) << "\" fovy=\"" << n(cam_fovy) << "\"/>\n";
   o << robot.body;
+  for (const auto& inc : task.includes)
+    if (inc.kind == IncludeDef::Kind::kRobot) write_included(o, inc);
   for (const auto& obj : task.objects) write_object(o, obj);
   for (const auto& f : task.fixtures) write_fixture(o, f);
+  for (const auto& inc : task.includes)
+    if (inc.kind != IncludeDef::Kind::kRobot) write_included(o, inc);
   if (!task.scene_mjcf.empty())
     o << "    <!-- scene fragment of the task file -->\n" << task.scene_mjcf << "\n";
   o << "  </worldbody>\n";
-  o << "  <tendon>" << robot.tendon << "  </tendon>\n";
-  o << "  <equality>" << robot.equality << "  </equality>\n";
-  o << "  <actuator>" << robot.actuator << "  </actuator>\n";
-  o << "  <contact>" << robot.contact << "  </contact>\n";
+  o << "  <tendon>" << robot.tendon << inc_tendon << "  </tendon>\n";
+  o << "  <equality>" << robot.equality << inc_equality << "  </equality>\n";
+  o << "  <actuator>" << robot.actuator << inc_actuator << "  </actuator>\n";
+  o << "  <contact>" << robot.contact << inc_contact << "  </contact>\n";
+  if (!inc_sensor.empty()) o << "  <sensor>\n" << inc_sensor << "  </sensor>\n";
   o << "</mujoco>\n";
   return o.str();
 }

@@ -158,11 +158,19 @@ void TaskEnv::build_spec(const std::string& id) {
   const double inf = std::numeric_limits<double>::infinity();
   spaces.emplace_back("ee_pos", env::box(-inf, inf, {3}));
   spaces.emplace_back("ee_ori", env::box(-std::numbers::pi, std::numbers::pi, {3}));
-  spaces.emplace_back("gripper_states", env::box(-0.01, kFingerTravel + 0.01, {2}));
-  std::vector<float> lo(kArmDofs), hi(kArmDofs);
-  for (int i = 0; i < kArmDofs; ++i) {
-    lo[static_cast<std::size_t>(i)] = static_cast<float>(kArmLower[i] - 0.1);
-    hi[static_cast<std::size_t>(i)] = static_cast<float>(kArmUpper[i] + 0.1);
+  const RobotIds& robot = task_->robot;
+  double finger_lo = 0.0, finger_hi = kFingerTravel;
+  if (task_->def.robot)
+    for (int j : robot.finger_joint) {
+      finger_lo = std::min(finger_lo, m->jnt_limited[j] ? m->jnt_range[2 * j] : -kFingerTravel);
+      finger_hi = std::max(finger_hi, m->jnt_limited[j] ? m->jnt_range[2 * j + 1] : kFingerTravel);
+    }
+  spaces.emplace_back("gripper_states", env::box(finger_lo - 0.01, finger_hi + 0.01, {2}));
+  // An arm with fewer than kArmDofs joints pads joint_states with zeros.
+  std::vector<float> lo(kArmDofs, -0.1f), hi(kArmDofs, 0.1f);
+  for (int i = 0; i < robot.n_arm; ++i) {
+    lo[static_cast<std::size_t>(i)] = static_cast<float>(robot.lower[static_cast<std::size_t>(i)] - 0.1);
+    hi[static_cast<std::size_t>(i)] = static_cast<float>(robot.upper[static_cast<std::size_t>(i)] + 0.1);
   }
   spaces.emplace_back("joint_states", env::box(Array::from(lo, {kArmDofs}), Array::from(hi, {kArmDofs})));
   spaces.emplace_back("instruction", env::text(512));
@@ -174,8 +182,8 @@ void TaskEnv::build_spec(const std::string& id) {
 
   // Camera facts at the reset pose (the arm at home; the agentview camera is fixed).
   mj_resetData(m, data_);
-  for (int i = 0; i < kArmDofs; ++i)
-    data_->qpos[task_->robot.qpos[i]] = kHomeQpos[static_cast<std::size_t>(i)];
+  for (int i = 0; i < robot.n_arm; ++i)
+    data_->qpos[robot.qpos[static_cast<std::size_t>(i)]] = robot.home[static_cast<std::size_t>(i)];
   guarded_forward(m, data_);
   List cams;
   for (std::size_t k = 0; k < options_.cameras.size(); ++k) {
@@ -212,7 +220,7 @@ void TaskEnv::build_spec(const std::string& id) {
   const TaskDef& def = task_->def;
   List templates, objects, joints;
   for (const auto& s : def.instructions) templates.push_back(s);
-  for (const auto& o : def.objects) objects.push_back(o.name);
+  for (const auto& o : task_->free_bodies) objects.push_back(o.name);
   for (const auto& f : def.fixtures)
     if (f.has_joint()) joints.push_back(f.name);
   spec_.metadata["render_fps"] = 20;
@@ -226,6 +234,7 @@ void TaskEnv::build_spec(const std::string& id) {
   spec_.metadata["task_file"] = def.file;
   spec_.metadata["substeps"] = task_->substeps;
   spec_.metadata["physics_timestep"] = kPhysicsTimestep;
+  spec_.metadata["arm_joints"] = static_cast<std::int64_t>(robot.n_arm);
 }
 
 // ---- reset ----
@@ -282,6 +291,22 @@ void TaskEnv::sample_initial_state(env::Rng& rng) {
     if (r > 0) taken.push_back({x, y, r});
   }
 
+  // 3b. included fixture models, drawn after the task's own fixtures (so that tasks without includes draw
+  //     what they always drew).
+  for (std::size_t i = 0; i < def.includes.size(); ++i) {
+    const IncludeDef& inc = def.includes[i];
+    if (inc.kind != IncludeDef::Kind::kFixture) continue;
+    const IncludeIds& ids = task_->includes[i];
+    const double x = rng.uniform(inc.x[0], inc.x[1]), y = rng.uniform(inc.y[0], inc.y[1]);
+    const double yaw = rng.uniform(inc.yaw[0], inc.yaw[1]), z = rng.uniform(inc.z[0], inc.z[1]);
+    mjtNum* mp = d->mocap_pos + 3 * ids.mocap;
+    mjtNum* mq = d->mocap_quat + 4 * ids.mocap;
+    mp[0] = x, mp[1] = y, mp[2] = z;
+    mq[0] = std::cos(yaw / 2), mq[1] = 0, mq[2] = 0, mq[3] = std::sin(yaw / 2);
+    const double r = inc.radius > 0 ? inc.radius : ids.radius;
+    if (r > 0) taken.push_back({x, y, r});
+  }
+
   // 4. objects: rejection sampling against earlier objects and fixture footprints.
   const std::size_t fixtures_taken = taken.size();
   bool placed = false;
@@ -322,14 +347,41 @@ void TaskEnv::sample_initial_state(env::Rng& rng) {
                 ": could not place the objects without overlap in 100 attempts; widen their x/y ranges "
                 "or lower min_separation");
 
+  // 4b. included object models, against everything placed so far.
+  for (std::size_t i = 0; i < def.includes.size(); ++i) {
+    const IncludeDef& inc = def.includes[i];
+    if (inc.kind != IncludeDef::Kind::kObject) continue;
+    const IncludeIds& ids = task_->includes[i];
+    const double r = inc.radius > 0 ? inc.radius : ids.radius;
+    bool ok = false;
+    for (int tries = 0; tries < 500 && !ok; ++tries) {
+      const double x = rng.uniform(inc.x[0], inc.x[1]), y = rng.uniform(inc.y[0], inc.y[1]);
+      const double yaw = rng.uniform(inc.yaw[0], inc.yaw[1]);
+      const double z = std::isnan(inc.z[0]) ? ids.rest_z + 0.0005 : rng.uniform(inc.z[0], inc.z[1]);
+      ok = true;
+      for (std::size_t k = 0; k < taken.size() && ok; ++k)
+        ok = std::hypot(x - taken[k].x, y - taken[k].y) >= std::max(def.min_separation, taken[k].r + r);
+      if (!ok) continue;
+      taken.push_back({x, y, r});
+      mjtNum* q = d->qpos + ids.qpos;
+      q[0] = x, q[1] = y, q[2] = z;
+      q[3] = std::cos(yaw / 2), q[4] = 0, q[5] = 0, q[6] = std::sin(yaw / 2);
+    }
+    if (!ok)
+      throw Error(
+          inc.loc.str() + ": could not place included object '" + inc.name +
+          "' clear of the others in 500 tries; widen its x/y ranges, lower its radius or min_separation");
+  }
+
   // The robot at home with the gripper open; servos hold the home posture.
   const RobotIds& r = task_->robot;
-  for (int i = 0; i < kArmDofs; ++i) {
-    d->qpos[r.qpos[i]] = kHomeQpos[static_cast<std::size_t>(i)];
-    d->ctrl[r.actuator[i]] = kHomeQpos[static_cast<std::size_t>(i)];
+  for (int i = 0; i < r.n_arm; ++i) {
+    d->qpos[r.qpos[static_cast<std::size_t>(i)]] = r.home[static_cast<std::size_t>(i)];
+    d->ctrl[r.actuator[static_cast<std::size_t>(i)]] = r.home[static_cast<std::size_t>(i)];
   }
-  for (int i = 0; i < 2; ++i) d->qpos[r.finger_qpos[i]] = kFingerTravel;
-  d->ctrl[r.gripper_actuator] = kFingerTravel;
+  for (int i = 0; i < 2; ++i)
+    d->qpos[r.finger_qpos[static_cast<std::size_t>(i)]] = r.finger_open[static_cast<std::size_t>(i)];
+  for (int a : r.gripper_actuators) d->ctrl[a] = r.gripper_open;
 
   // Instruction text.
   std::string s = def.instructions[tmpl];
@@ -384,7 +436,7 @@ bool TaskEnv::run_physics(int substeps) {
   // 2.2.2 resets the data on a bad position, velocity or acceleration and counts a warning: zero the counters
   // so any increase in this call is ours.
   for (int w : {mjWARN_BADQPOS, mjWARN_BADQVEL, mjWARN_BADQACC}) d->warning[w].number = 0;
-  PhysicsLoop loop{m, d, task_->robot.dof.data(), kArmDofs, substeps};
+  PhysicsLoop loop{m, d, task_->robot.dof.data(), task_->robot.n_arm, substeps};
   guarded_mujoco_call("mj_step", &physics_loop, &loop);
   bool ok = d->warning[mjWARN_BADQPOS].number == 0 && d->warning[mjWARN_BADQVEL].number == 0 &&
             d->warning[mjWARN_BADQACC].number == 0;
@@ -422,8 +474,9 @@ env::StepResult TaskEnv::step(const Array& action) {
   mjData* d = data_;
   const RobotIds& r = task_->robot;
   const JointTargets t = controller_->compute(d, a);
-  for (int i = 0; i < kArmDofs; ++i) d->ctrl[r.actuator[i]] = t.arm[static_cast<std::size_t>(i)];
-  d->ctrl[r.gripper_actuator] = t.gripper;
+  for (int i = 0; i < r.n_arm; ++i)
+    d->ctrl[r.actuator[static_cast<std::size_t>(i)]] = t.arm[static_cast<std::size_t>(i)];
+  for (int g : r.gripper_actuators) d->ctrl[g] = t.gripper;
 
   if (fault_ == Fault::kHugeForce) {
     const int body = task_->objects.empty() ? r.hand_body : task_->objects[0].body;
@@ -473,7 +526,9 @@ Dict TaskEnv::observe() {
   obs["ee_ori"] = f32({aa[0], aa[1], aa[2]});
   obs["gripper_states"] = f32({d->qpos[r.finger_qpos[0]], d->qpos[r.finger_qpos[1]]});
   Array js(DType::kFloat32, {kArmDofs});
-  for (int i = 0; i < kArmDofs; ++i) js.data<float>()[i] = static_cast<float>(d->qpos[r.qpos[i]]);
+  std::fill(js.data<float>(), js.data<float>() + kArmDofs, 0.0f);
+  for (int i = 0; i < r.n_arm; ++i)
+    js.data<float>()[i] = static_cast<float>(d->qpos[r.qpos[static_cast<std::size_t>(i)]]);
   obs["joint_states"] = js;
   obs["instruction"] = instruction_;
   if (!camera_ids_.empty()) render_cameras(obs);
@@ -483,10 +538,10 @@ Dict TaskEnv::observe() {
 Dict TaskEnv::state_info() const {
   const mjData* d = data_;
   Dict info;
-  const std::int64_t n = static_cast<std::int64_t>(task_->objects.size());
+  const std::int64_t n = static_cast<std::int64_t>(task_->free_bodies.size());
   Array poses(DType::kFloat32, {n, 7});
   float* pp = poses.data<float>();
-  for (const auto& o : task_->objects) {
+  for (const auto& o : task_->free_bodies) {
     for (int k = 0; k < 3; ++k) *pp++ = static_cast<float>(d->xpos[3 * o.body + k]);
     for (int k = 0; k < 4; ++k) *pp++ = static_cast<float>(d->xquat[4 * o.body + k]);
   }
@@ -512,7 +567,8 @@ void TaskEnv::state_vector(float* out, float* mask) const {
   std::fill(mask, mask + env::kStateDim, 0.0f);
   const mjData* d = data_;
   const RobotIds& r = task_->robot;
-  for (int i = 0; i < kArmDofs; ++i) out[env::kStateJoints + i] = static_cast<float>(d->qpos[r.qpos[i]]);
+  for (int i = 0; i < r.n_arm; ++i)
+    out[env::kStateJoints + i] = static_cast<float>(d->qpos[r.qpos[static_cast<std::size_t>(i)]]);
   for (int i = 0; i < 2; ++i) out[env::kStateGripper + i] = static_cast<float>(d->qpos[r.finger_qpos[i]]);
   const mjtNum* p = d->site_xpos + 3 * r.grip_site;
   mjtNum q[4], aa[3];
@@ -525,9 +581,10 @@ void TaskEnv::state_vector(float* out, float* mask) const {
     out[env::kStateEeOri + k] = static_cast<float>(aa[k]);
   }
   std::fill(mask, mask + env::kStateObjectsAt, 1.0f);
-  const std::size_t n_obj = std::min<std::size_t>(task_->objects.size(), env::kStateObjects);
+  std::fill(mask + env::kStateJoints + r.n_arm, mask + env::kStateJoints + kArmDofs, 0.0f);  // padding
+  const std::size_t n_obj = std::min<std::size_t>(task_->free_bodies.size(), env::kStateObjects);
   for (std::size_t o = 0; o < n_obj; ++o) {
-    const int body = task_->objects[o].body;
+    const int body = task_->free_bodies[o].body;
     float* dst = out + env::kStateObjectsAt + 7 * o;
     // Canonical sign (w >= 0): q and -q are one rotation, and a regression target must not jump between them.
     const double sign = d->xquat[4 * body] < 0 ? -1.0 : 1.0;
@@ -549,7 +606,9 @@ namespace {
 class TaskStateJudge final : public env::StateJudge {
  public:
   TaskStateJudge(std::shared_ptr<const CompiledTask> task, const mjData* episode)
-      : task_(std::move(task)), success_(task_->def.success, task_->def), reward_(task_->def.reward, task_->def) {
+      : task_(std::move(task)),
+        success_(task_->def.success, task_->def),
+        reward_(task_->def.reward, task_->def) {
     const mjModel* m = task_->model.get();
     data_ = mj_makeData(m);
     mj_copyData(data_, m, episode);
@@ -561,15 +620,17 @@ class TaskStateJudge final : public env::StateJudge {
 
   env::Judgement judge(std::span<const float> state) override {
     if (state.size() != static_cast<std::size_t>(env::kStateDim))
-      throw InvalidArgument("StateJudge::judge: expected a state vector of " + std::to_string(env::kStateDim) +
-                            " floats, got " + std::to_string(state.size()));
+      throw InvalidArgument("StateJudge::judge: expected a state vector of " +
+                            std::to_string(env::kStateDim) + " floats, got " + std::to_string(state.size()));
     const mjModel* m = task_->model.get();
     const RobotIds& r = task_->robot;
-    for (int i = 0; i < kArmDofs; ++i) data_->qpos[r.qpos[i]] = state[static_cast<std::size_t>(i)];
-    for (int i = 0; i < 2; ++i) data_->qpos[r.finger_qpos[i]] = state[static_cast<std::size_t>(env::kStateGripper + i)];
-    const std::size_t n_obj = std::min<std::size_t>(task_->objects.size(), env::kStateObjects);
+    for (int i = 0; i < r.n_arm; ++i)
+      data_->qpos[r.qpos[static_cast<std::size_t>(i)]] = state[static_cast<std::size_t>(i)];
+    for (int i = 0; i < 2; ++i)
+      data_->qpos[r.finger_qpos[i]] = state[static_cast<std::size_t>(env::kStateGripper + i)];
+    const std::size_t n_obj = std::min<std::size_t>(task_->free_bodies.size(), env::kStateObjects);
     for (std::size_t o = 0; o < n_obj; ++o) {
-      const int adr = task_->objects[o].qpos;
+      const int adr = task_->free_bodies[o].qpos;
       if (adr < 0) continue;
       const float* src = state.data() + env::kStateObjectsAt + 7 * o;
       for (int k = 0; k < 7; ++k) data_->qpos[adr + k] = src[k];

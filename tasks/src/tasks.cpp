@@ -10,6 +10,7 @@
 #include "a2w/env/error.h"
 #include "a2w/env/registry.h"
 #include "a2w/tasks/predicate.h"
+#include "a2w/tasks/scene.h"
 #include "a2w/tasks/task_env.h"
 #include "a2w/tasks/task_file.h"
 
@@ -48,7 +49,8 @@ Scanned scan(const std::string& path) {
   } catch (const Error& e) {
     s.name = fs::path(path).stem().string();
     s.error = e.what();
-    s.description = "(invalid task file: " + s.error + ")";
+    const std::string first = s.error.substr(0, s.error.find('\n'));
+    s.description = "(invalid task file: " + first + (first.size() < s.error.size() ? " ..." : "") + ")";
   }
   return s;
 }
@@ -70,19 +72,49 @@ std::string builtin_task_dir() {
   return A2W_INSTALLED_TASK_DIR;
 }
 
-std::vector<TaskFile> find_task_files() {
-  std::vector<TaskFile> out;
-  for (const auto& p : yaml_files(builtin_task_dir())) out.push_back({"a2w/" + scan(p).name + "-v0", p});
+std::vector<std::string> task_search_path() {
+  std::vector<std::string> dirs{builtin_task_dir()};
   if (const char* env = std::getenv("A2W_TASK_PATH")) {
     std::string s = env;
     std::size_t start = 0;
     while (start <= s.size()) {
       const std::size_t end = std::min(s.find(':', start), s.size());
-      const std::string dir = s.substr(start, end - start);
-      if (!dir.empty())
-        for (const auto& p : yaml_files(dir)) out.push_back({"user/" + scan(p).name + "-v0", p});
+      if (end > start) dirs.push_back(s.substr(start, end - start));
       start = end + 1;
     }
+  }
+  return dirs;
+}
+
+TaskCatalog find_task_files() {
+  TaskCatalog out;
+  const std::vector<std::string> dirs = task_search_path();
+  for (std::size_t d = 0; d < dirs.size(); ++d) {
+    const bool builtin = d == 0;
+    std::error_code ec;
+    if (!builtin && !fs::is_directory(dirs[d], ec)) {
+      out.warnings.push_back("A2W_TASK_PATH: '" + dirs[d] +
+                             "' is not a folder; expected folders of task files");
+      continue;
+    }
+    for (const auto& p : yaml_files(dirs[d])) {
+      const Scanned s = scan(p);
+      TaskFile f;
+      f.id = (builtin ? "a2w/" : "user/") + s.name + "-v0";
+      f.path = p;
+      f.folder = dirs[d];
+      f.description = s.description;
+      f.error = s.error;
+      out.files.push_back(std::move(f));
+    }
+  }
+  // Two files with one id: neither wins silently; both carry the clash and making the id explains it.
+  for (auto& f : out.files) {
+    for (const auto& g : out.files)
+      if (&f != &g && f.id == g.id) f.clash += (f.clash.empty() ? "" : ", ") + g.path;
+    if (!f.clash.empty())
+      f.clash = "task id '" + f.id + "' is defined by more than one file: " + f.path + ", " + f.clash +
+                "; expected one file per id: give one of them another `name`";
   }
   return out;
 }
@@ -94,32 +126,22 @@ env::EnvPtr make_task_env(const std::string& path, const env::Dict& options, con
 }
 
 void register_tasks() {
+  const TaskCatalog catalog = find_task_files();
   std::lock_guard<std::mutex> lock(g_mutex);
-  auto add = [](const std::string& id, const std::string& path, const std::string& description) {
-    g_paths[id] = path;
+  for (const auto& f : catalog.files) {
+    g_paths[f.id] = f.path;
     EnvRegistration reg;
-    reg.id = id;
-    reg.description = description;
-    reg.factory = [path, id](const env::Dict& options) { return make_task_env(path, options, id); };
-    register_env(std::move(reg));
-  };
-  for (const auto& p : yaml_files(builtin_task_dir())) {
-    const Scanned s = scan(p);
-    add("a2w/" + s.name + "-v0", p, s.description);
-  }
-  if (const char* env = std::getenv("A2W_TASK_PATH")) {
-    std::string s = env;
-    std::size_t start = 0;
-    while (start <= s.size()) {
-      const std::size_t end = std::min(s.find(':', start), s.size());
-      const std::string dir = s.substr(start, end - start);
-      if (!dir.empty())
-        for (const auto& p : yaml_files(dir)) {
-          const Scanned sc = scan(p);
-          add("user/" + sc.name + "-v0", p, sc.description);
-        }
-      start = end + 1;
+    reg.id = f.id;
+    if (!f.clash.empty()) {
+      reg.description = "(clash: " + f.clash + ")";
+      reg.factory = [clash = f.clash](const env::Dict&) -> env::EnvPtr { throw InvalidArgument(clash); };
+    } else {
+      reg.description = f.description;
+      reg.factory = [path = f.path, id = f.id](const env::Dict& options) {
+        return make_task_env(path, options, id);
+      };
     }
+    register_env(std::move(reg));
   }
 }
 
@@ -151,6 +173,20 @@ TaskInfo describe_task(const TaskDef& def, const std::string& id) {
                             fmt(f.y[0]) + ", " + fmt(f.y[1]) + "] yaw [" + fmt(f.yaw[0]) + ", " +
                             fmt(f.yaw[1]) + "]");
   }
+  for (const auto& i : def.includes) {
+    if (i.kind == IncludeDef::Kind::kRobot) continue;
+    info.includes.push_back(i.name + ": " + (i.kind == IncludeDef::Kind::kObject ? "object " : "fixture ") +
+                            i.file + " at x [" + fmt(i.x[0]) + ", " + fmt(i.x[1]) + "] y [" + fmt(i.y[0]) +
+                            ", " + fmt(i.y[1]) + "] yaw [" + fmt(i.yaw[0]) + ", " + fmt(i.yaw[1]) + "]");
+  }
+  if (def.robot) {
+    const RobotDef& r = *def.robot;
+    info.robot = def.includes[static_cast<std::size_t>(r.include)].file + ": " +
+                 std::to_string(r.arm_joints.size()) + " arm joints, ee_site " + r.ee_site + ", camera " +
+                 r.camera;
+  } else {
+    info.robot = "default arm (7 joints, Panda kinematics)";
+  }
   info.success = def.success_text;
   for (const auto& r : def.reward) {
     static const char* names[] = {"reach", "distance", "lift", "joint", "grasp", "success"};
@@ -167,6 +203,26 @@ TaskInfo describe_task(const TaskDef& def, const std::string& id) {
   }
   info.cameras = {"agentview", "eye_in_hand"};
   return info;
+}
+
+namespace {
+
+std::string path_of(std::string_view id) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto it = g_paths.find(id);
+  if (it == g_paths.end()) {
+    std::string known;
+    for (const auto& [k, v] : g_paths) known += (known.empty() ? "" : ", ") + k;
+    throw NotFound("unknown task id '" + std::string(id) +
+                   "'; known: " + (known.empty() ? "(none: call register_tasks() first)" : known));
+  }
+  return it->second;
+}
+
+}  // namespace
+
+std::string task_mjcf(std::string_view id) {
+  return build_scene_mjcf(load_task_file(path_of(id)), {});
 }
 
 TaskInfo describe_task(std::string_view id) {

@@ -4,6 +4,10 @@
 //
 //   a2w::bench::RolloutJob job{.task = "a2w/LiftCube-v0", .policy = "expert", .episodes = 20};
 //   auto report = a2w::bench::run_rollout(job);   // report.summary.success_rate, ...
+//
+// The same job in A2World-sim: sim = "wm" with a checkpoint (or a sim id such as "a2w-sim/LiftCube-v0" as the
+// task) runs the episodes, with the same seeds, in a batched WorldModelVectorEnv (one forward pass steps
+// every env) whose first frames come from the physics task; the expert needs physics and is refused there.
 
 #include <cstdint>
 #include <memory>
@@ -21,14 +25,18 @@ std::unique_ptr<env::Policy> make_policy(const std::string& name, env::VectorEnv
                                          std::uint64_t seed);
 
 struct RolloutJob {
-  std::string task;              // registry id
+  std::string task;              // registry id (a sim id "a2w-sim/..." implies sim = "wm")
+  std::string sim = "physics";   // "physics" or "wm" (A2World-sim)
+  std::string checkpoint;        // wm: a2w checkpoint or TorchScript module; empty: the shipped default
+  std::string device = "cpu";    // wm: "cpu" or "cuda"
   std::string policy = "expert";
   double noise = 0.0;            // expert action noise (std of Gaussian noise on [-1, 1] actions)
   std::int64_t episodes = 10;
   std::uint64_t seed = 0;        // episode k starts from episode_seed(seed, k, 0)
   int num_envs = 0;              // 0: min(episodes, 8)
   int num_threads = 0;           // 0: min(num_envs, cores)
-  env::Dict env_options;         // passed to make(), e.g. {"image_size": 64}
+  env::Dict env_options;         // passed to make(), e.g. {"image_size": 64} (wm: the sim options of
+                                 // wm/register_sim.h, e.g. {"terminate_on": "head"})
   std::string video;             // mp4 path of the first `video_episodes` episodes, cameras side by side
   std::int64_t video_episodes = 1;
   std::string record;            // HDF5 path: every episode as a demo (LIBERO/robomimic layout)

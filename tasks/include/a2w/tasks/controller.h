@@ -10,7 +10,8 @@
 //
 // Joint targets come from damped least-squares differential IK on the tool centre point (mj_jacSite), a few
 // iterations on a scratch mjData, with a null-space pull towards the home posture, clipped to the joint
-// ranges. It runs once per control step (never per physics substep).
+// ranges. It runs once per control step (never per physics substep). The same code drives a task's own arm
+// (robot.h): any number of arm joints up to 7, its own home posture and joint ranges.
 
 #include <mujoco/mujoco.h>
 
@@ -26,7 +27,7 @@ inline constexpr double kMaxTranslation = 0.05;  // m per control step at |a| = 
 inline constexpr double kMaxRotation = 0.5;      // rad per control step at |a| = 1
 
 struct JointTargets {
-  std::array<double, kArmDofs> arm{};  // rad, within the joint ranges
+  std::array<double, kArmDofs> arm{};  // rad, within the joint ranges (the first RobotIds::n_arm are used)
   double gripper = 0.0;                // tendon target: mean finger opening, 0 .. 0.04 m
   std::array<double, 3> goal_pos{};    // the clamped goal of the tool centre point
 };
@@ -41,8 +42,12 @@ class EndEffectorController {
   // `action` holds 7 finite values in [-1, 1]; `d` is the current state (kinematics up to date).
   JointTargets compute(const mjData* d, const float* action);
 
-  // Gripper tendon target for a command in [-1, 1].
-  static double gripper_target(double command) { return kFingerTravel * (1.0 - command) / 2.0; }
+  // Gripper actuator target for a command in [-1, 1] (-1: the robot's gripper_open, +1: gripper_closed;
+  // the default arm: the mean finger opening, 0.04 .. 0 m).
+  double gripper_target(double command) const {
+    return task_.robot.gripper_closed +
+           (task_.robot.gripper_open - task_.robot.gripper_closed) * (1.0 - command) / 2.0;
+  }
 
  private:
   const CompiledTask& task_;

@@ -1,11 +1,14 @@
 #pragma once
-// Scene assembly: one MJCF document from a task definition: the table, the robot at the table's edge,
-// lights, the two cameras, the task's objects (free bodies) and fixtures (mocap bodies, so their pose is
-// drawn per episode in mjData while the model stays shared), and the task's own MJCF fragment.
+// Scene assembly: one MJCF document from a task definition: the table, the robot at the table's edge (the
+// default arm, or the task's own model), lights, the two cameras, the task's objects (free bodies) and
+// fixtures (mocap bodies, so their pose is drawn per episode in mjData while the model stays shared), its
+// included third-party models (mjcf_include.h), and the task's own MJCF fragment.
 //
 // Element names in the generated model: object bodies/geoms/joints "obj_<name>"; fixture bases
 // "fx_<name>", their joints "fx_<name>_joint", moving bodies "fx_<name>_moving", reference-point sites
-// "fx_<name>_point"; cameras "agentview" and "eye_in_hand"; table geom "table".
+// "fx_<name>_point"; cameras "agentview" and "eye_in_hand"; table geom "table"; an included model's
+// elements "<include>/<name in its file>", inside the wrapper body "inc_<include>" (fixtures: a mocap body;
+// the robot: a fixed body at its base), object models' free body directly in the world.
 //
 // Collision classes (contype / conaffinity): table 1/6, robot 2/13, objects 4/15, fixtures 8/6: the robot
 // never collides with itself, fixtures never with the table or each other (they are placed, not simulated).

@@ -1,6 +1,7 @@
 #pragma once
 // TaskDef: a task file (tasks/defs/*.yaml, or a user's file) as data, after validation. One interpreter
-// (TaskEnv) runs every task; there is no per-task C++. task_file.h documents every key; in short:
+// (TaskEnv) runs every task; there is no per-task C++. task_file.h summarises every key and
+// docs/authoring.md is the tutorial and full reference; in short:
 //
 //   name: LiftCube                       # id "a2w/LiftCube-v0" (built-in) or "user/LiftCube-v0"
 //   description: Lift the cube off the table.
@@ -10,6 +11,8 @@
 //     - {name: cube, shape: box, size: [0.025, 0.025, 0.025], mass: 0.1,
 //        colors: [red, green, blue], x: [-0.1, 0.1], y: [-0.15, 0.15], yaw: [-0.8, 0.8]}
 //   fixtures: [...]                      # drawer, button, bin, region, marker
+//   include: [...]                       # third-party MJCF models (fixtures or objects), by path
+//   robot: {...}                         # optional: the task's own arm (an MJCF model)
 //   success: "held(3, lifted(cube, 0.08))"
 //   reward: [{term: reach, object: cube, weight: 0.5}, {term: success, weight: 5}]
 //   expert: [{move_above: {target: cube, height: 0.1}}, {descend: {target: cube}}, grasp, {lift: {height:
@@ -24,15 +27,9 @@
 #include <string>
 #include <vector>
 
-namespace a2w::tasks {
+#include "a2w/tasks/diagnostic.h"
 
-// Where something was written: "file:line:column" (1-based).
-struct SourceLoc {
-  std::string file;
-  int line = 0;
-  int column = 0;
-  std::string str() const;
-};
+namespace a2w::tasks {
 
 using Vec2 = std::array<double, 2>;
 using Vec3 = std::array<double, 3>;
@@ -105,12 +102,16 @@ struct PredicateExpr {
     kNot,
     kHeld,
     kTrue,
-    kFalse
+    kFalse,
+    kCustom,  // a predicate registered in C++ (predicate_registry.h), named by `custom`
   };
   Op op = Op::kTrue;
-  std::vector<std::string> refs;  // entity names, in argument order
-  double value = 0.0;             // distance, height or joint threshold
-  int steps = 0;                  // held(k, p)
+  std::vector<std::string>
+      refs;                    // entity names, in argument order (custom: one per argument, "" for numbers)
+  double value = 0.0;          // distance, height or joint threshold
+  int steps = 0;               // held(k, p)
+  std::string custom;          // kCustom: the registered name
+  std::vector<double> values;  // kCustom: one per argument (the numbers; 0 for entities)
   std::vector<PredicateExpr> children;
   SourceLoc loc;
 };
@@ -118,15 +119,15 @@ struct PredicateExpr {
 // One dense reward term; the step reward is the weighted sum of the terms.
 struct RewardTermDef {
   enum class Kind {
-    kReach,     // 1 - tanh(10 * |tcp - object|)
+    kReach,     // 1 - tanh(10 * |tcp - object|), distance in m
     kDistance,  // 1 - tanh(10 * |a - b|)
-    kLift,      // clip(bottom height of object / height, 0, 1)
-    kJoint,     // progress of a fixture joint from `from` to `to`, clipped to [0, 1]
-    kGrasp,     // 1 while the object is grasped
+    kLift,      // clip(height of the object's lowest point above the table / height, 0, 1)
+    kJoint,     // progress of a joint (drawer, button, included hinge/slide) from `from` to `to`, in [0, 1]
+    kGrasp,     // 1 while both fingers touch the object
     kSuccess,   // 1 while the success predicate holds
   };
   Kind kind = Kind::kSuccess;
-  std::string a, b;  // entity names (object, or a/b for distance; joint: the fixture)
+  std::string a, b;  // entity names (object, or a/b for distance; joint: the fixture or included joint)
   double height = 0.0;
   double from = 0.0, to = 0.0;
   double weight = 1.0;
@@ -164,6 +165,59 @@ struct WaypointDef {
   SourceLoc loc;
 };
 
+// What an included MJCF model brings, after a2w rewrote it for the scene (mjcf_include.h explains how):
+// MJCF text per section of the scene document, with every name prefixed "<include name>/", and the names
+// of its elements as written in the model file.
+struct IncludedModel {
+  std::string asset, default_classes, worldbody, tendon, equality, actuator, sensor, contact;
+  std::vector<std::string> bodies, joints, sites, geoms, cameras, actuators;
+  std::vector<std::string> joint_types;  // parallel to joints: hinge, slide, ball or free
+  std::string root_body;                 // object models: the free body
+  std::vector<std::string> files;        // every file read: the model and what it includes
+  bool autolimits = false;               // its <compiler autolimits="true">: the scene compiles with it
+};
+
+// An external MJCF model (a fixture, an object or a robot) placed into the scene by path.
+struct IncludeDef {
+  enum class Kind {
+    kFixture,  // welded to the world at a pose drawn per episode (a mocap body); inner joints move
+    kObject,   // one free body (a <freejoint>), placed like an object per episode
+    kRobot,    // the arm (the task's `robot` key)
+  };
+  std::string name;  // the entity namespace: "<name>" is the whole model, "<name>.<element>" one element
+  std::string file;  // as written (relative to the task file)
+  std::string path;  // resolved
+  Kind kind = Kind::kFixture;
+  Vec2 x{0, 0}, y{0, 0}, z{0, 0};  // position ranges of the model's origin (object: of its free body)
+  Vec2 yaw{0, 0};                  // rad
+  double radius = 0.0;             // footprint radius kept free around it when objects are placed (m)
+  IncludedModel model;
+  SourceLoc loc;
+};
+
+// A named element of an included model that task files may refer to as "<include>.<element>": a body,
+// joint, site or geom (one name may be several of them; each use picks what it needs).
+struct ElementDef {
+  int include = -1;
+  std::string name;  // as written in the model file
+};
+
+// The arm, when the task brings its own instead of the default Panda-like arm (robot.h). Names are those
+// of the robot's model file.
+struct RobotDef {
+  int include = -1;                            // the include (kind kRobot) holding its model
+  std::string ee_site;                         // tool centre point: z along the fingers, fingers open along y
+  std::vector<std::string> arm_joints;         // 1 to 7 hinge or slide joints, base to hand
+  std::vector<std::string> arm_actuators;      // position servos of the arm joints (default: found by joint)
+  std::vector<std::string> gripper_actuators;  // position servos of the gripper, commanded together
+  std::vector<std::string> finger_joints;      // the two finger joints (default: from the gripper actuators)
+  std::optional<double> gripper_open;          // actuator target when open (default: top of its ctrlrange)
+  std::optional<double> gripper_closed;        // ... when closed (default: bottom of its ctrlrange)
+  std::string camera = "eye_in_hand";          // the wrist camera
+  std::vector<double> home;  // rad (m for slide joints): the reset posture, TCP pointing down
+  SourceLoc loc;
+};
+
 // Camera placement override: a fixed camera at `pos` looking at `lookat`.
 struct CameraDef {
   std::string name;  // "agentview" (the only fixed camera that can be moved)
@@ -176,7 +230,8 @@ struct CameraDef {
 struct TaskDef {
   std::string name;
   std::string description;
-  std::string file;  // the file it was read from
+  std::string file;    // the file it was read from
+  std::string source;  // the file's text (so that an edited file never meets a stale compiled model)
   int horizon = 100;
   std::vector<std::string> instructions;  // templates
   std::vector<ObjectDef> objects;
@@ -189,10 +244,19 @@ struct TaskDef {
   std::vector<CameraDef> cameras;
   std::string scene_mjcf;  // extra MJCF placed in <worldbody>
   SourceLoc scene_loc;
+  int scene_first_line = 0;  // line of the task file where the fragment's first line is (error mapping)
+  std::vector<IncludeDef> includes;
+  std::vector<ElementDef> elements;  // every referable element of the includes
+  std::optional<RobotDef> robot;     // unset: the default arm
+  // While a file is read: names of entries that failed to read (an include whose model file is broken, a
+  // fixture without a type). References to them are not reported again: the entry's own problem is.
+  std::vector<std::string> broken_names;
 
-  // Index of an object / fixture by name, or -1.
+  // Index of an object / fixture / include / include element by name, or -1.
   int object_index(const std::string& name) const;
   int fixture_index(const std::string& name) const;
+  int include_index(const std::string& name) const;
+  int element_index(int include, const std::string& element) const;
 };
 
 }  // namespace a2w::tasks

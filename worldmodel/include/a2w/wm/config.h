@@ -30,6 +30,7 @@ struct WorldModelConfig {
   int task_slots = 16;       // capacity of the task embedding (adaptation adds tasks into free rows)
   // Heads on the shared trunk.
   int state_dim = 32;        // env/state.h layout
+  int head_token_dim = 8;    // per-token features the heads read (flattened, so positions survive pooling)
   // EDM (Karras et al. 2022).
   double sigma_data = 0.5;
   double p_mean = -0.4, p_std = 1.2;   // log-normal training sigmas
@@ -38,10 +39,16 @@ struct WorldModelConfig {
   std::string sampler = "euler";       // "euler" or "heun"
   double context_noise_train_max = 0.3;  // context frames noised with sigma ~ U(0, max) in training
   double context_noise_infer = 0.02;     // and this level at inference (DIAMOND)
+  double train_sigma_max = 20.0;         // training sigmas are clipped to [sigma_min, train_sigma_max]
   // Training.
   double moving_pixel_weight = 4.0;    // extra loss weight on pixels that change between context and target
+  int moving_pixel_threshold = 4;      // "changes": some channel differs by more than this many 8-bit levels
   double self_forcing_prob = 0.4;      // after warm-up: context replaced by the model's own prediction
   int self_forcing_warmup = 2000;      // iterations
+  int self_forcing_steps = 2;          // sampler steps of that prediction (A2World: 1-5)
+  double state_loss_weight = 1.0;      // masked MSE of the normalised state
+  double success_loss_weight = 0.2;    // BCE of the success logit
+  double reward_loss_weight = 0.2;     // MSE of the reward
   double ema_decay = 0.999;
 
   int tokens_per_view() const { return (image_size / patch) * (image_size / patch); }

@@ -1,0 +1,30 @@
+#pragma once
+// StateNormalizer: the state head predicts (state - mean) / std, per entry of the env/state.h vector, with
+// the mean and std of the training data (over the entries each task has, per its mask). Joint angles,
+// positions in metres and quaternions differ in scale by orders of magnitude; normalised, every entry weighs
+// alike in the loss. The statistics travel inside the checkpoint, and adaptation keeps the pretrained ones so
+// the head's output keeps its meaning.
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace a2w::wm {
+
+struct StateNormalizer {
+  torch::Tensor mean;  // f32 [state_dim]
+  torch::Tensor std;   // f32 [state_dim], > 0
+
+  // mean 0, std 1.
+  static StateNormalizer identity(int state_dim);
+  // From per-entry sums over masked samples: entries never present get mean 0, std 1; std is floored at
+  // `min_std` so that an entry that never moves (a static object's quaternion) is not blown up.
+  static StateNormalizer from_moments(const std::vector<double>& count, const std::vector<double>& sum,
+                                      const std::vector<double>& sum_sq, double min_std = 1e-2);
+
+  torch::Tensor normalize(const torch::Tensor& state) const;  // [B, S], any device
+  torch::Tensor denormalize(const torch::Tensor& z) const;
+  StateNormalizer to(torch::Device device) const;
+};
+
+}  // namespace a2w::wm

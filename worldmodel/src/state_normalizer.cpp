@@ -1,0 +1,48 @@
+#include "a2w/wm/state_normalizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "a2w/env/error.h"
+
+namespace a2w::wm {
+
+StateNormalizer StateNormalizer::identity(int state_dim) {
+  return {torch::zeros({state_dim}, torch::kFloat32), torch::ones({state_dim}, torch::kFloat32)};
+}
+
+StateNormalizer StateNormalizer::from_moments(const std::vector<double>& count,
+                                              const std::vector<double>& sum,
+                                              const std::vector<double>& sum_sq, double min_std) {
+  if (count.size() != sum.size() || sum.size() != sum_sq.size())
+    throw InvalidArgument(
+        "StateNormalizer::from_moments: expected count, sum and sum_sq of one length, got " +
+        std::to_string(count.size()) + ", " + std::to_string(sum.size()) + ", " +
+        std::to_string(sum_sq.size()));
+  const auto n = static_cast<std::int64_t>(count.size());
+  auto mean = torch::zeros({n}, torch::kFloat32), std = torch::ones({n}, torch::kFloat32);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    if (count[k] <= 0) continue;
+    const double m = sum[k] / count[k];
+    const double var = std::max(0.0, sum_sq[k] / count[k] - m * m);
+    mean[i] = m;
+    std[i] = std::max(std::sqrt(var), min_std);
+  }
+  return {mean, std};
+}
+
+torch::Tensor StateNormalizer::normalize(const torch::Tensor& state) const {
+  return (state - mean.to(state.device())) / std.to(state.device());
+}
+
+torch::Tensor StateNormalizer::denormalize(const torch::Tensor& z) const {
+  return torch::addcmul(mean.to(z.device()), z, std.to(z.device()));
+}
+
+StateNormalizer StateNormalizer::to(torch::Device device) const {
+  return {mean.to(device), std.to(device)};
+}
+
+}  // namespace a2w::wm
