@@ -25,6 +25,7 @@
 #include "a2w/tasks/tasks.h"
 #include "a2w/tasks/validate.h"
 #include "a2w/wm/register_sim.h"
+#include "a2w/wm/export.h"
 #include "a2w/wm/train.h"
 #include "args.h"
 
@@ -50,6 +51,7 @@ constexpr const char* kUsage = R"(usage: a2w <verb> [options]      (a2w <verb> -
   bench bridge         bridge round trips (state step, 2 cameras, Python) beside raw ZeroMQ and websockets
   wm pretrain          pretrain A2World (the world model) on recorded episodes of many tasks
   wm adapt             fine-tune a pretrained A2World to one task: A2World-sim
+  wm export            write an inference checkpoint (EMA weights, float16) from a training checkpoint
   serve policy         serve a policy to other processes (ZeroMQ; OpenPI websocket with --openpi)
   serve env            serve a task (physics or A2World-sim) to other processes, e.g. Python clients
 
@@ -607,39 +609,68 @@ int cmd_bench(const Args& args) {
 }
 
 int cmd_demo(const Args& args) {
-  Command c("demo", "The physics demo: the scripted expert and a random policy on a few tasks.");
-  c.option("episodes", "N", "episodes per task and policy", "10")
+  Command c("demo",
+            "The main job: the scripted expert and a random policy on a few tasks in physics, and the same random "
+            "policy in A2World-sim (the shipped default world model) from the same seeds, side by side.");
+  c.option("episodes", "N", "episodes per task, policy and simulator", "10")
+      .option("checkpoint", "CKPT", "world model for A2World-sim (default: the shipped models/a2world-default.a2wm)")
       .option("video", "FILE", "mp4 of the expert's first episode on the first task", "")
       .flag("json", "print one JSON object")
       .flag("quiet", "no progress bars");
   if (!c.parse(args)) return 0;
+  const std::string checkpoint = c.has("checkpoint") ? c.get("checkpoint") : a2w::wm::default_checkpoint();
+  const bool with_wm = !checkpoint.empty() && std::filesystem::exists(checkpoint);
+  const std::int64_t episodes = c.get_int("episodes", 1, 100000);
   a2w::env::List rows;
   std::ostringstream text;
-  text << "a2w physics demo: success rate over " << c.get("episodes") << " episodes per task\n";
-  text << "task                         expert   random\n";
+  text << "a2w demo: success rate (mean return) over " << episodes << " episodes per task, seeds 0.." << episodes - 1
+       << "\n";
+  text << "task                      expert/physics    random/physics    random/A2World-sim\n";
   bool first = true;
   for (const char* task : {"a2w/LiftCube-v0", "a2w/PickPlaceBin-v0", "a2w/OpenDrawer-v0"}) {
-    double rates[2] = {0, 0};
-    for (int p = 0; p < 2; ++p) {
+    auto run = [&](const std::string& policy, const std::string& sim) {
       a2w::bench::RolloutJob job;
       job.task = task;
-      job.policy = p == 0 ? "expert" : "random";
-      job.episodes = c.get_int("episodes", 1, 100000);
-      job.env_options = {{"image_size", 64}};
-      if (p == 0 && first && c.has("video")) {
+      job.policy = policy;
+      job.sim = sim;
+      job.episodes = episodes;
+      if (sim == "wm") {
+        job.checkpoint = checkpoint;
+      } else {
+        job.env_options = {{"image_size", 64}};
+      }
+      if (policy == "expert" && first && c.has("video")) {
         job.video = c.get("video");
         job.overwrite = true;
       }
       job.progress = !c.flag_set("quiet");
-      rates[p] = a2w::bench::run_rollout(job).summary.success_rate;
+      return a2w::bench::run_rollout(job).summary;
+    };
+    const auto expert = run("expert", "physics");
+    const auto random = run("random", "physics");
+    a2w::env::Dict row{{"task", task},
+                       {"expert_physics", expert.success_rate},
+                       {"random_physics", random.success_rate},
+                       {"random_physics_return", random.mean_return}};
+    char line[256];
+    if (with_wm) {
+      const auto imagined = run("random", "wm");
+      row["random_wm"] = imagined.success_rate;
+      row["random_wm_return"] = imagined.mean_return;
+      std::snprintf(line, sizeof line, "%-25s %5.2f (%6.2f)    %5.2f (%6.2f)    %5.2f (%6.2f)\n", task,
+                    expert.success_rate, expert.mean_return, random.success_rate, random.mean_return,
+                    imagined.success_rate, imagined.mean_return);
+    } else {
+      std::snprintf(line, sizeof line, "%-25s %5.2f (%6.2f)    %5.2f (%6.2f)    (no world model)\n", task,
+                    expert.success_rate, expert.mean_return, random.success_rate, random.mean_return);
     }
     first = false;
-    rows.emplace_back(a2w::env::Dict{{"task", task}, {"expert", rates[0]}, {"random", rates[1]}});
-    char line[128];
-    std::snprintf(line, sizeof line, "%-28s %6.2f   %6.2f\n", task, rates[0], rates[1]);
+    rows.emplace_back(row);
     text << line;
   }
-  print_json_or_text(c.flag_set("json"), a2w::env::Dict{{"demo", rows}}, text.str());
+  if (with_wm) text << "A2World-sim: " << checkpoint << "\n";
+  print_json_or_text(c.flag_set("json"), a2w::env::Dict{{"demo", rows}, {"checkpoint", with_wm ? checkpoint : ""}},
+                     text.str());
   return 0;
 }
 
@@ -723,12 +754,29 @@ int cmd_wm_train(const std::string& mode, const Args& args) {
   return 0;
 }
 
+int cmd_wm_export(const Args& args) {
+  Command c("wm export --from CKPT --out CKPT [options]",
+            "Write an inference checkpoint: the EMA weights, state statistics and training record, without the "
+            "optimizer state; in float16 it is an eighth of the training checkpoint.");
+  c.option("from", "CKPT", "training (or exported) checkpoint", "", true)
+      .option("out", "CKPT", "checkpoint to write", "", true)
+      .option("dtype", "TYPE", "float16 | float32", "float16")
+      .flag("raw", "export the raw weights instead of the EMA")
+      .flag("json", "print one JSON object");
+  if (!c.parse(args)) return 0;
+  const auto r = a2w::wm::export_world_model(c.get("from"), c.get("out"), c.get("dtype"), !c.flag_set("raw"));
+  print_json_or_text(c.flag_set("json"), r.to_dict(), r.to_text());
+  return 0;
+}
+
 int cmd_wm(const Args& args) {
-  if (args.empty() || (args[0] != "pretrain" && args[0] != "adapt")) {
-    std::cout << "usage: a2w wm pretrain [options] | a2w wm adapt [options]   (--help for each)\n";
-    return args.empty() || args[0] == "--help" || args[0] == "-h" ? 0 : 2;
-  }
-  return cmd_wm_train(args[0], Args(args.begin() + 1, args.end()));
+  const std::string sub = args.empty() ? "" : args[0];
+  const Args rest = args.empty() ? Args{} : Args(args.begin() + 1, args.end());
+  if (sub == "pretrain" || sub == "adapt") return cmd_wm_train(sub, rest);
+  if (sub == "export") return cmd_wm_export(rest);
+  std::cout << "usage: a2w wm pretrain [options] | a2w wm adapt [options] | a2w wm export [options]   (--help for "
+               "each)\n";
+  return sub.empty() || sub == "--help" || sub == "-h" ? 0 : 2;
 }
 
 }  // namespace
