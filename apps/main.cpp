@@ -293,7 +293,7 @@ int cmd_rollout(const Args& args) {
       .option("episodes", "N", "episodes", "10")
       .option("seed", "S", "base seed; episode k starts from episode_seed(S, k, 0)", "0")
       .option("num-envs", "N", "envs stepped together (0: min(episodes, 8))", "0")
-      .option("threads", "N", "worker threads (0: one per core)", "0")
+      .option("threads", "N", "worker threads, or LibTorch threads in A2World-sim (0: one per core)", "0")
       .option("image-size", "PX", "camera width and height (default 128; wm: the model's)")
       .flag("state-only", "no cameras (much faster; video needs cameras)")
       .option("video", "FILE", "write an mp4 of the first episodes, cameras side by side")
@@ -401,7 +401,7 @@ int cmd_bench_wm(const Args& args) {
       .option("checkpoint", "FILE", "a2w checkpoint or TorchScript module (default: the shipped one)")
       .option("config", "PRESET", "without a checkpoint: tiny | cpu | gpu with random weights (speed only)")
       .option("device", "DEV", "cpu | cuda", "cpu")
-      .option("threads", "N", "LibTorch threads (0: LibTorch's default)", "0")
+      .option("threads", "N", "LibTorch threads (0: one per core)", "0")
       .option("batches", "A,B", "batch sizes", "1,16,64")
       .option("seconds", "S", "seconds per measurement and round", "2")
       .option("rounds", "N", "alternating rounds; medians are reported", "3")
@@ -716,8 +716,11 @@ int cmd_wm_train(const std::string& mode, const Args& args) {
       .flag("resume", "continue from --out when it exists")
       .option("checkpoint-every", "N", "steps between checkpoints (0: only at the end)", "1000")
       .option("max-minutes", "M", "stop after M minutes with a checkpoint (--resume continues; 0: no limit)", "0")
+      .option("stop-at", "N", "stop at step N with a checkpoint, as if interrupted (0: run to --steps)", "0")
       .option("threads", "N", "intra-op threads (0: one per core; 1 on a machine busy with other work)", "0")
       .option("device", "DEV", "cpu | cuda | cuda:N", "cpu")
+      .option("precision", "P", "matrix products: auto | float32 | bfloat16 (auto: bfloat16 where the hardware "
+              "does it natively)", "auto")
       .option("eval-data", "DIR[,DIR]", "held-out episodes for a one-step evaluation at the end")
       .option("eval-windows", "N", "held-out windows evaluated", "128")
       .flag("json", "print one JSON object")
@@ -744,8 +747,10 @@ int cmd_wm_train(const std::string& mode, const Args& args) {
   job.resume = c.flag_set("resume");
   job.checkpoint_every = c.get_int("checkpoint-every", 0, 1000000000);
   job.max_minutes = c.get_double("max-minutes");
+  job.stop_at_step = c.get_int("stop-at", 0, 1000000000);
   job.threads = static_cast<int>(c.get_int("threads", 0, 1024));
   job.device = c.get("device");
+  job.precision = c.get("precision");
   job.eval_data = split(c.get("eval-data"));
   job.eval_windows = c.get_int("eval-windows", 1, 1000000);
   job.progress = !c.flag_set("quiet");

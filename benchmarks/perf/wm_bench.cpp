@@ -13,6 +13,7 @@
 #include "a2w/tasks/tasks.h"
 #include "a2w/wm/a2world.h"
 #include "a2w/wm/register_sim.h"
+#include "a2w/wm/threads.h"
 #include "a2w/wm/world_model_env.h"
 
 namespace a2w::bench {
@@ -89,10 +90,11 @@ WmBenchResult bench_wm(const WmBenchOptions& o) {
   r.views = c.views;
   r.context_frames = c.context_frames;
   r.sampling_steps = c.sampling_steps;
-  if (auto* a2world = dynamic_cast<wm::A2World*>(model.get()))
+  if (auto* a2world = dynamic_cast<wm::A2World*>(model.get())) {
     for (const auto& p : a2world->net()->parameters()) r.parameters += p.numel();
-  if (o.threads > 0) torch::set_num_threads(o.threads);
-  r.torch_threads = torch::get_num_threads();
+    r.precision = wm::precision_name(a2world->precision());
+  }
+  r.torch_threads = wm::set_torch_threads(o.threads);
   say("model " + r.model + ", " + std::to_string(r.image_size) + "px, " + std::to_string(r.views) +
       " views, " + std::to_string(r.torch_threads) + " LibTorch threads");
 
@@ -173,6 +175,7 @@ env::Dict WmBenchResult::to_dict() const {
                    {"sampling_steps", sampling_steps},
                    {"parameters", parameters},
                    {"torch_threads", torch_threads},
+                   {"precision", precision},
                    {"physics_render_steps_per_s", physics_steps_per_s},
                    {"imagined", list}};
 }
@@ -181,7 +184,8 @@ std::string WmBenchResult::to_text() const {
   std::ostringstream s;
   s.setf(std::ios::fixed);
   s.precision(0);
-  s << "A2World-sim on " << device << " (" << torch_threads << " LibTorch threads), CPU " << cpu << "\n";
+  s << "A2World-sim on " << device << " (" << torch_threads << " LibTorch threads, " << precision
+    << " matrix products), CPU " << cpu << "\n";
   s << "model " << model;
   if (parameters > 0) s << ", " << static_cast<double>(parameters) / 1e6 << "M parameters";
   s << ", " << image_size << "x" << image_size << ", " << views << " views, " << context_frames

@@ -19,6 +19,7 @@
 #include "a2w/tasks/expert.h"
 #include "a2w/tasks/tasks.h"
 #include "a2w/wm/register_sim.h"
+#include "a2w/wm/threads.h"
 
 namespace a2w::bench {
 namespace {
@@ -109,6 +110,7 @@ RolloutReport run_rollout(const RolloutJob& job) {
     env::Dict options = job.env_options;
     if (!job.checkpoint.empty()) options["checkpoint"] = job.checkpoint;
     if (job.device != "cpu") options["device"] = job.device;
+    wm::set_torch_threads(job.num_threads);
     vec = wm::make_sim_vector_env(job.task, options, num_envs, env::AutoresetMode::kDisabled);
   } else {
     vec = std::make_unique<env::ThreadedVectorEnv>(

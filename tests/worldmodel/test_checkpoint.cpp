@@ -10,6 +10,7 @@
 #include "a2w/env/error.h"
 #include "a2w/wm/a2world.h"
 #include "a2w/wm/checkpoint.h"
+#include "a2w/wm/export.h"
 #include "a2w/wm/world_model.h"
 #include "wm_test_util.h"
 
@@ -194,4 +195,29 @@ TEST_CASE("inference checkpoints: float32 exact, float16 close and half the size
   const auto meta = read_checkpoint(dir.str("f16.a2wm")).meta;
   CHECK(a2w::env::get(meta, "inference_only").as_bool());
   CHECK(a2w::env::get(meta, "note").as_string() == "shipped");
+}
+
+TEST_CASE("export_world_model writes the EMA weights and keeps the training record") {
+  wmtest::TempDir dir("export");
+  const auto c = wmtest::tiny();
+  auto ck = make_checkpoint(c);  // "ema/" weights
+  A2WorldNet raw(c);             // different "model/" weights, and an optimizer moment, as in training
+  add_module(ck, *raw, "model/");
+  ck.tensors["optim/position/exp_avg"] = torch::zeros({1});
+  write_checkpoint(dir.str("train.a2wm"), ck);
+
+  const auto r = export_world_model(dir.str("train.a2wm"), dir.str("out.a2wm"), "float32");
+  CHECK(r.step == 42);
+  CHECK(r.parameters == parameter_count(*raw));
+  CHECK(r.bytes == static_cast<std::int64_t>(std::filesystem::file_size(dir.str("out.a2wm"))));
+  const auto out = read_checkpoint(dir.str("out.a2wm"));
+  CHECK_FALSE(out.has_prefix("model/"));
+  CHECK_FALSE(out.has_prefix("optim/"));
+  CHECK(a2w::env::get(out.meta, "note").as_string() == "test");
+  CHECK(a2w::env::get(out.meta, "exported_weights").as_string() == "ema");
+  const auto a = A2World::from_checkpoint(ck)->predict(input(c)),
+             b = A2World::load(dir.str("out.a2wm"))->predict(input(c));
+  CHECK(torch::equal(a.frames, b.frames));
+  CHECK_THROWS_WITH_AS(export_world_model(dir.str("train.a2wm"), dir.str("x.a2wm"), "int8"),
+                       doctest::Contains("expected dtype float32 or float16"), a2w::InvalidArgument);
 }

@@ -1,12 +1,14 @@
 // A2WorldNet and A2World::predict on the tiny config: shapes for one and two views, the sampler's determinism
 // for a fixed seed, and per-row seeds independent of the batch a row is stepped in.
 
+#include <ATen/autocast_mode.h>
 #include <doctest/doctest.h>
 
 #include "a2w/env/error.h"
 #include "a2w/wm/a2world.h"
 #include "a2w/wm/a2world_net.h"
 #include "a2w/wm/frames.h"
+#include "a2w/wm/precision.h"
 #include "wm_test_util.h"
 
 using namespace a2w::wm;
@@ -155,4 +157,32 @@ TEST_CASE("seeded noise depends on the row's seed only") {
   CHECK_FALSE(torch::equal(a[0], a[1]));
   CHECK_FALSE(torch::equal(seeded_normal({2}, 1, {4, 5}, torch::kCPU)[0], b[0]));  // another stream
   CHECK(a.std().item<float>() == doctest::Approx(1.0).epsilon(0.35));
+}
+
+TEST_CASE("bfloat16 matrix products give nearly the float32 frames and states") {
+  const auto c = wmtest::tiny();
+  auto wm = random_model(c);
+  const auto in = rows(random_input(c, 4), {0, 1, 2, 3}, {1, 2, 3, 4});
+  wm->set_precision(Precision::kFloat32);
+  const auto f32 = wm->predict(in);
+  wm->set_precision(Precision::kBFloat16);
+  const auto bf16 = wm->predict(in);
+  CHECK((bf16.state.scalar_type() == torch::kFloat32));
+  CHECK((bf16.success.scalar_type() == torch::kFloat32));
+  const auto d = (f32.frames.to(torch::kFloat32) - bf16.frames.to(torch::kFloat32)).abs();
+  MESSAGE("bfloat16 vs float32: mean " << d.mean().item<float>() << ", max " << d.max().item<float>()
+                                       << " levels");
+  CHECK(d.mean().item<float>() < 1.0f);
+  CHECK(torch::allclose(f32.state, bf16.state, 0.05, 0.05));
+  // The guard restores autocast's state.
+  CHECK_FALSE(at::autocast::is_cpu_enabled());
+  {
+    PrecisionGuard g(Precision::kBFloat16, torch::kCPU);
+    CHECK(at::autocast::is_cpu_enabled());
+  }
+  CHECK_FALSE(at::autocast::is_cpu_enabled());
+  CHECK((parse_precision("float32", torch::kCPU) == Precision::kFloat32));
+  CHECK((parse_precision("auto", torch::Device("cuda")) == Precision::kBFloat16));
+  CHECK_THROWS_WITH_AS(parse_precision("fp8", torch::kCPU),
+                       doctest::Contains("expected auto, float32 or bfloat16"), a2w::InvalidArgument);
 }

@@ -8,6 +8,7 @@
 #include "a2w/wm/a2world.h"
 #include "a2w/wm/adamw.h"
 #include "a2w/wm/checkpoint.h"
+#include "a2w/wm/precision.h"
 #include "a2w/wm/train.h"
 #include "a2w/wm/window_loader.h"
 #include "a2w/wm/world_model_loss.h"
@@ -62,6 +63,47 @@ TEST_CASE("self-forcing replaces the last context frame of some rows, never with
   CHECK(world_model_loss(net, batch, StateNormalizer::identity(32), gen, true).self_forced == 3);
   gen = at::detail::createCPUGenerator(1);
   CHECK(world_model_loss(net, batch, StateNormalizer::identity(32), gen, false).self_forced == 0);
+}
+
+TEST_CASE("bfloat16 autocast with self-forcing: every weight gets nearly its float32 gradient") {
+  wmtest::TempDir dir("bf16grad");
+  wmtest::write_dataset(dir.str("a.hdf5"), "a2w/LiftCube-v0", 1, 10, 16, 0);
+  EpisodeIndexOptions o;
+  o.paths = {dir.str()};
+  auto index = std::make_shared<const EpisodeIndex>(o);
+  auto c = wmtest::tiny();
+  c.self_forcing_prob = 1.0;
+  WindowLoader loader(index, c, 4, 0);
+  const auto batch = loader.windows({{0, 1}, {0, 3}, {0, 5}, {0, 8}});
+  torch::manual_seed(2);
+  A2WorldNet net(c);
+  {
+    torch::NoGradGuard no_grad;  // leave the zero initialisation, so that gradients reach every weight
+    for (auto& p : net->parameters()) p.add_(torch::randn_like(p) * 0.05);
+  }
+  auto grads = [&](Precision precision) {
+    for (auto& p : net->parameters()) p.mutable_grad() = torch::Tensor();
+    auto gen = at::detail::createCPUGenerator(1);
+    LossTerms terms;
+    {
+      PrecisionGuard guard(precision, torch::kCPU);
+      terms = world_model_loss(net, batch, StateNormalizer::identity(32), gen, true);
+    }
+    CHECK(terms.self_forced == 4);
+    terms.total.backward();
+    std::map<std::string, torch::Tensor> g;
+    for (const auto& p : net->named_parameters())
+      g[p.key()] = p.value().grad().defined() ? p.value().grad().clone() : torch::Tensor();
+    return g;
+  };
+  const auto f32 = grads(Precision::kFloat32), bf16 = grads(Precision::kBFloat16);
+  for (const auto& [name, g] : f32) {
+    CAPTURE(name);
+    REQUIRE(g.defined());
+    REQUIRE(bf16.at(name).defined());
+    const double cos = torch::cosine_similarity(g.flatten(), bf16.at(name).flatten(), 0).item<double>();
+    if (g.norm().item<double>() > 1e-6) CHECK(cos > 0.98);
+  }
 }
 
 TEST_CASE("train_world_model: checkpoints, resume equals an uninterrupted run, adaptation") {

@@ -37,6 +37,7 @@ A2World::A2World(const WorldModelConfig& config, StateNormalizer normalizer, tor
     : config_(config), device_(device), net_(config), normalizer_(normalizer.to(device)) {
   net_->to(device_);
   net_->eval();
+  precision_ = parse_precision("auto", device_);
   set_sampler(config_.sampling_steps, config_.sampler);
 }
 
@@ -119,6 +120,7 @@ WorldModelOutput A2World::predict(const WorldModelInput& input) {
   if (sc > 0) context = context + sc * seeded_normal(seeds, 1, {v, k, 3, s, s}, device_);
   const auto noise = seeded_normal(seeds, 0, {v, 3, s, s}, device_);
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
+  PrecisionGuard precision(precision_, device_);
   const auto tokens = net_->embed_context(context, anchor);
   const auto cond = net_->embed_condition(torch::full({b}, sc, opts), input.actions.to(device_), task);
   const auto r = sample_next_frames(net_, tokens, cond, noise, steps_, heun_);

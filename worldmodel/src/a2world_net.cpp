@@ -116,12 +116,14 @@ NetOutput A2WorldNetImpl::forward(const torch::Tensor& scaled_noisy, const torch
 
   NetOutput out;
   const auto fm = final_ada_(silu_cond).chunk(2, -1);
+  // Outputs in float32 whatever the precision of the products (precision.h).
   out.f = unpatchify(linear_tokens(final_out_, modulate(x, fm[0], fm[1])), config_.views, config_.image_size,
-                     config_.patch);
+                     config_.patch)
+              .to(torch::kFloat32);
   if (heads) {
     const auto t = torch::layer_norm(x, {config_.width}, {}, {}, 1e-6);
     const auto features = torch::cat({t.mean(1), linear_tokens(head_tokens_, t).flatten(1)}, 1);
-    const auto h = head_out_(torch::silu(head_fc2_(torch::silu(head_fc1_(features)))));
+    const auto h = head_out_(torch::silu(head_fc2_(torch::silu(head_fc1_(features))))).to(torch::kFloat32);
     out.state = h.narrow(1, 0, config_.state_dim);
     out.success_logit = h.select(1, config_.state_dim);
     out.reward = h.select(1, config_.state_dim + 1);

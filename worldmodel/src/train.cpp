@@ -20,6 +20,8 @@
 #include "a2w/wm/checkpoint.h"
 #include "a2w/wm/episode_index.h"
 #include "a2w/wm/one_step_eval.h"
+#include "a2w/wm/precision.h"
+#include "a2w/wm/threads.h"
 #include "a2w/wm/window_loader.h"
 #include "a2w/wm/world_model_loss.h"
 
@@ -126,6 +128,7 @@ env::Dict TrainReport::to_dict() const {
           {"finished", finished},
           {"batch_size", batch_size},
           {"threads", threads},
+          {"precision", precision},
           {"seconds", seconds},
           {"samples_per_second", samples_per_second},
           {"loss", loss},
@@ -145,8 +148,8 @@ std::string TrainReport::to_text() const {
   s << "  data       " << episodes << " episodes, " << transitions << " transitions, tasks:";
   for (const auto& t : data_tasks) s << " " << t;
   s << "\n  steps      " << start_step << " -> " << steps << " at batch " << batch_size << ", " << threads
-    << " threads, " << fmt("%.0f", seconds) << " s, " << fmt("%.1f", samples_per_second) << " samples/s"
-    << (finished ? "" : " (stopped early; --resume continues)") << "\n";
+    << " threads, " << precision << ", " << fmt("%.0f", seconds) << " s, " << fmt("%.1f", samples_per_second)
+    << " samples/s" << (finished ? "" : " (stopped early; --resume continues)") << "\n";
   s << "  loss       " << fmt("%.4f", loss) << " (denoise " << fmt("%.4f", denoise) << ", state "
     << fmt("%.4f", state) << ", success " << fmt("%.4f", success) << ", reward " << fmt("%.4f", reward)
     << ")\n";
@@ -175,15 +178,15 @@ std::string TrainReport::to_text() const {
 TrainReport train_world_model(const TrainJob& job) {
   check_job(job);
   const auto device = parse_device(job.device);
-  const int threads =
-      job.threads > 0 ? job.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(threads);
+  const int threads = set_torch_threads(job.threads);
 
   TrainReport report;
   report.mode = job.from.empty() ? "pretrain" : "adapt";
   report.out = job.out;
   report.batch_size = job.batch_size;
   report.threads = threads;
+  const Precision precision = parse_precision(job.precision, device);
+  report.precision = precision_name(precision);
 
   // 1. Where the weights start: a checkpoint of this run (resume), a pretrained model (adapt) or fresh.
   const bool resuming = job.resume && std::filesystem::exists(job.out);
@@ -292,6 +295,7 @@ TrainReport train_world_model(const TrainJob& job) {
                {"from", job.from},
                {"has_ema", true},
                {"has_optimizer", true},
+               {"precision", report.precision},
                {"curve", c}};
     add_module(ck, *net, "model/");
     add_module(ck, *ema, "ema/");
@@ -325,7 +329,11 @@ TrainReport train_world_model(const TrainJob& job) {
         env::episode_seed(job.seed, 0x4C4F5353ull, static_cast<std::uint64_t>(step)));
     const bool self_forcing = step >= config.self_forcing_warmup;
     optimizer.zero_grad();
-    const auto terms = world_model_loss(net, batch, norm, gen, self_forcing);
+    LossTerms terms;
+    {
+      PrecisionGuard guard(precision, device);  // the forward passes; backward runs outside, as with autocast
+      terms = world_model_loss(net, batch, norm, gen, self_forcing);
+    }
     if (!std::isfinite(terms.total.item<double>()))
       throw Error("train_world_model: the loss became " + std::to_string(terms.total.item<double>()) +
                   " at step " + std::to_string(step) + " (try a lower lr)");
@@ -393,6 +401,7 @@ TrainReport train_world_model(const TrainJob& job) {
     auto eval_index = std::make_shared<const EpisodeIndex>(eo);
     WindowLoader eval_loader(eval_index, config, std::min<int>(job.batch_size, 32), job.seed ^ 0xE7A1ull);
     A2World model(config, norm.to(torch::kCPU), device);
+    model.set_precision(precision);
     {
       torch::NoGradGuard no_grad;
       auto src = ema->named_parameters();

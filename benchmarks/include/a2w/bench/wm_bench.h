@@ -55,6 +55,7 @@ struct WmBenchResult {
   int image_size = 0, views = 0, context_frames = 0, sampling_steps = 0;
   std::int64_t parameters = 0;  // 0 when the model does not say (TorchScript)
   int torch_threads = 0;
+  std::string precision = "float32";  // of the matrix products (wm/precision.h)
   double physics_steps_per_s = 0;  // 1 env, 1 thread, both views rendered at image_size
   std::vector<WmBenchRow> rows;
 

@@ -16,6 +16,7 @@
 
 #include "a2w/wm/a2world_net.h"
 #include "a2w/wm/checkpoint.h"
+#include "a2w/wm/precision.h"
 #include "a2w/wm/state_normalizer.h"
 #include "a2w/wm/world_model.h"
 
@@ -50,6 +51,11 @@ class A2World final : public WorldModel {
   // Sampler steps and kind used by predict() (config().sampling_steps and .sampler at first).
   void set_sampler(int steps, const std::string& sampler);
 
+  // Precision of predict()'s matrix products (precision.h); "auto" at first: bfloat16 on CUDA and on CPUs
+  // that multiply it natively, else float32.
+  void set_precision(Precision precision) { precision_ = precision; }
+  Precision precision() const { return precision_; }
+
   A2WorldNet& net() { return net_; }
   const StateNormalizer& normalizer() const { return normalizer_; }
   void set_normalizer(StateNormalizer normalizer);
@@ -61,6 +67,7 @@ class A2World final : public WorldModel {
   StateNormalizer normalizer_;
   int steps_ = 3;
   bool heun_ = false;
+  Precision precision_ = Precision::kFloat32;
 };
 
 }  // namespace a2w::wm
