@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -11,23 +12,32 @@
 
 #include "a2w/bench/bridge_bench.h"
 #include "a2w/bench/collect.h"
+#include "a2w/bench/correlation.h"
 #include "a2w/bench/doctor.h"
 #include "a2w/bench/env_bench.h"
+#include "a2w/bench/evaluation.h"
 #include "a2w/bench/rollout_job.h"
 #include "a2w/bench/wm_bench.h"
 #include "a2w/bridge/security.h"
 #include "a2w/bridge/serve.h"
+#include "a2w/env/atomic_file.h"
 #include "a2w/env/json.h"
 #include "a2w/env/registry.h"
 #include "a2w/tasks/mujoco_boundary.h"
+#include "a2w/tasks/png.h"
 #include "a2w/tasks/preview.h"
 #include "a2w/tasks/task_template.h"
 #include "a2w/tasks/tasks.h"
 #include "a2w/tasks/validate.h"
-#include "a2w/wm/register_sim.h"
 #include "a2w/wm/export.h"
+#include "a2w/wm/fidelity_eval.h"
+#include "a2w/wm/register_sim.h"
+#include "a2w/wm/threads.h"
 #include "a2w/wm/train.h"
 #include "args.h"
+
+// `a2w policy ...` (apps/cmd_policy.cpp).
+int cmd_policy(const std::vector<std::string>& args);
 
 namespace {
 
@@ -52,6 +62,10 @@ constexpr const char* kUsage = R"(usage: a2w <verb> [options]      (a2w <verb> -
   wm pretrain          pretrain A2World (the world model) on recorded episodes of many tasks
   wm adapt             fine-tune a pretrained A2World to one task: A2World-sim
   wm export            write an inference checkpoint (EMA weights, float16) from a training checkpoint
+  wm eval              fidelity on held-out episodes: open-loop replay beside copy-last and erase baselines
+  eval                 paired evaluation: policies x tasks x fixed seeds in physics and A2World-sim (JSON Lines)
+  correlate            imagined vs physics success from eval results: metrics with intervals, CSV, HTML
+  policy train         train a policy (--kind bc: behaviour cloning) on recorded episodes; runs in both sims
   serve policy         serve a policy to other processes (ZeroMQ; OpenPI websocket with --openpi)
   serve env            serve a task (physics or A2World-sim) to other processes, e.g. Python clients
 
@@ -284,11 +298,12 @@ int cmd_rollout(const Args& args) {
       .option("sim", "KIND", "physics | wm (A2World-sim, the world model imagines every frame)", "physics")
       .option("checkpoint", "FILE", "wm: a2w checkpoint or TorchScript module (default: the shipped one)")
       .option("device", "DEV", "wm: cpu | cuda", "cpu")
-      .option(
-          "policy", "NAME",
-          "expert | random | zmq://HOST:PORT | openpi://HOST:PORT (remote; options: docs/bridge-protocol.md) "
-          "(wm: expert needs physics)",
-          "expert")
+      .option("policy", "NAME",
+              "expert | random | a policy file (.a2wp, TorchScript .pt) | zmq://HOST:PORT | "
+              "openpi://HOST:PORT (remote; "
+              "options: docs/bridge-protocol.md) "
+              "(wm: expert needs physics)",
+              "expert")
       .option("noise", "STD", "expert action noise (Gaussian std on [-1, 1] actions)", "0")
       .option("episodes", "N", "episodes", "10")
       .option("seed", "S", "base seed; episode k starts from episode_seed(S, k, 0)", "0")
@@ -399,9 +414,11 @@ int cmd_bench_wm(const Args& args) {
             "steps/s rendering at the same size, measured in the same run.");
   c.option("task", "ID", "physics task imagined and measured", "a2w/LiftCube-v0")
       .option("checkpoint", "FILE", "a2w checkpoint or TorchScript module (default: the shipped one)")
-      .option("config", "PRESET", "without a checkpoint: tiny | cpu | gpu with random weights (speed only)")
+      .option("config", "PRESET",
+              "instead of a checkpoint: tiny | cpu | gpu with random weights (speed only)")
       .option("device", "DEV", "cpu | cuda", "cpu")
       .option("threads", "N", "LibTorch threads (0: one per core)", "0")
+      .option("precision", "P", "matrix products: auto | float32 | bfloat16", "auto")
       .option("batches", "A,B", "batch sizes", "1,16,64")
       .option("seconds", "S", "seconds per measurement and round", "2")
       .option("rounds", "N", "alternating rounds; medians are reported", "3")
@@ -414,6 +431,7 @@ int cmd_bench_wm(const Args& args) {
   o.config = c.get("config");
   o.device = c.get("device");
   o.threads = static_cast<int>(c.get_int("threads", 0, 1024));
+  o.precision = c.get("precision");
   o.batches.clear();
   for (const auto& b : split(c.get("batches"))) {
     char* end = nullptr;
@@ -609,11 +627,13 @@ int cmd_bench(const Args& args) {
 }
 
 int cmd_demo(const Args& args) {
-  Command c("demo",
-            "The main job: the scripted expert and a random policy on a few tasks in physics, and the same random "
-            "policy in A2World-sim (the shipped default world model) from the same seeds, side by side.");
+  Command c(
+      "demo",
+      "The main job: the scripted expert and a random policy on a few tasks in physics, and the same random "
+      "policy in A2World-sim (the shipped default world model) from the same seeds, side by side.");
   c.option("episodes", "N", "episodes per task, policy and simulator", "10")
-      .option("checkpoint", "CKPT", "world model for A2World-sim (default: the shipped models/a2world-default.a2wm)")
+      .option("checkpoint", "CKPT",
+              "world model for A2World-sim (default: the shipped models/a2world-default.a2wm)")
       .option("video", "FILE", "mp4 of the expert's first episode on the first task", "")
       .flag("json", "print one JSON object")
       .flag("quiet", "no progress bars");
@@ -623,8 +643,8 @@ int cmd_demo(const Args& args) {
   const std::int64_t episodes = c.get_int("episodes", 1, 100000);
   a2w::env::List rows;
   std::ostringstream text;
-  text << "a2w demo: success rate (mean return) over " << episodes << " episodes per task, seeds 0.." << episodes - 1
-       << "\n";
+  text << "a2w demo: success rate (mean return) over " << episodes << " episodes per task, seeds 0.."
+       << episodes - 1 << "\n";
   text << "task                      expert/physics    random/physics    random/A2World-sim\n";
   bool first = true;
   for (const char* task : {"a2w/LiftCube-v0", "a2w/PickPlaceBin-v0", "a2w/OpenDrawer-v0"}) {
@@ -669,8 +689,8 @@ int cmd_demo(const Args& args) {
     text << line;
   }
   if (with_wm) text << "A2World-sim: " << checkpoint << "\n";
-  print_json_or_text(c.flag_set("json"), a2w::env::Dict{{"demo", rows}, {"checkpoint", with_wm ? checkpoint : ""}},
-                     text.str());
+  print_json_or_text(c.flag_set("json"),
+                     a2w::env::Dict{{"demo", rows}, {"checkpoint", with_wm ? checkpoint : ""}}, text.str());
   return 0;
 }
 
@@ -695,9 +715,10 @@ int cmd_wm_train(const std::string& mode, const Args& args) {
   const bool adapt = mode == "adapt";
   Command c(adapt ? "wm adapt --from CKPT --task ID --data DIR --out CKPT [options]"
                   : "wm pretrain --data DIR[,DIR] --out CKPT [options]",
-            adapt ? "Adapt a pretrained A2World to one task (A2World-sim): fine-tune all weights at a smaller "
-                    "learning rate; the task gets a task-embedding row if it is new."
-                  : "Pretrain A2World on recorded episodes of many tasks (a2w collect's folders).");
+            adapt
+                ? "Adapt a pretrained A2World to one task (A2World-sim): fine-tune all weights at a smaller "
+                  "learning rate; the task gets a task-embedding row if it is new."
+                : "Pretrain A2World on recorded episodes of many tasks (a2w collect's folders).");
   if (adapt)
     c.option("from", "CKPT", "pretrained checkpoint", "", true)
         .option("task", "ID", "target task id, e.g. a2w/OpenDrawer-v0", "", true);
@@ -707,7 +728,8 @@ int cmd_wm_train(const std::string& mode, const Args& args) {
       .option("fraction", "F", "fraction of each task's episodes, a seeded choice", "1");
   if (!adapt) c.option("config", "NAME", "model preset: tiny | cpu | gpu", "cpu");
   c.option("set", "F=V,F=V", "WorldModelConfig overrides, e.g. depth=4,sampler=heun")
-      .option("steps", "N", "optimizer steps in total (a resumed run continues up to N)", adapt ? "1000" : "2000")
+      .option("steps", "N", "optimizer steps in total (a resumed run continues up to N)",
+              adapt ? "1000" : "2000")
       .option("batch", "B", "batch size", "16")
       .option("lr", "LR", "peak learning rate (warm-up, then cosine decay)", adapt ? "1e-4" : "3e-4")
       .option("warmup", "N", "warm-up steps (-1: min(500, steps / 10))", "-1")
@@ -715,12 +737,15 @@ int cmd_wm_train(const std::string& mode, const Args& args) {
       .option("out", "CKPT", "checkpoint to write", "", true)
       .flag("resume", "continue from --out when it exists")
       .option("checkpoint-every", "N", "steps between checkpoints (0: only at the end)", "1000")
-      .option("max-minutes", "M", "stop after M minutes with a checkpoint (--resume continues; 0: no limit)", "0")
+      .option("max-minutes", "M", "stop after M minutes with a checkpoint (--resume continues; 0: no limit)",
+              "0")
       .option("stop-at", "N", "stop at step N with a checkpoint, as if interrupted (0: run to --steps)", "0")
       .option("threads", "N", "intra-op threads (0: one per core; 1 on a machine busy with other work)", "0")
       .option("device", "DEV", "cpu | cuda | cuda:N", "cpu")
-      .option("precision", "P", "matrix products: auto | float32 | bfloat16 (auto: bfloat16 where the hardware "
-              "does it natively)", "auto")
+      .option("precision", "P",
+              "matrix products: auto | float32 | bfloat16 (auto: bfloat16 where the hardware "
+              "does it natively)",
+              "auto")
       .option("eval-data", "DIR[,DIR]", "held-out episodes for a one-step evaluation at the end")
       .option("eval-windows", "N", "held-out windows evaluated", "128")
       .flag("json", "print one JSON object")
@@ -760,9 +785,10 @@ int cmd_wm_train(const std::string& mode, const Args& args) {
 }
 
 int cmd_wm_export(const Args& args) {
-  Command c("wm export --from CKPT --out CKPT [options]",
-            "Write an inference checkpoint: the EMA weights, state statistics and training record, without the "
-            "optimizer state; in float16 it is an eighth of the training checkpoint.");
+  Command c(
+      "wm export --from CKPT --out CKPT [options]",
+      "Write an inference checkpoint: the EMA weights, state statistics and training record, without the "
+      "optimizer state; in float16 it is an eighth of the training checkpoint.");
   c.option("from", "CKPT", "training (or exported) checkpoint", "", true)
       .option("out", "CKPT", "checkpoint to write", "", true)
       .option("dtype", "TYPE", "float16 | float32", "float16")
@@ -774,13 +800,166 @@ int cmd_wm_export(const Args& args) {
   return 0;
 }
 
+// `a2w wm eval`: a2w::wm::evaluate_fidelity, the strip written as PNG.
+int cmd_wm_eval(const Args& args) {
+  Command c(
+      "wm eval --data DIR[,DIR] [options]",
+      "Fidelity of A2World on held-out recorded episodes: open-loop replay from the first frames with the "
+      "recorded actions; per horizon PSNR, SSIM, moving-region PSNR and end-effector / object errors beside "
+      "copy-last and erase baselines; imagined success against MuJoCo's; failures apart.");
+  c.option("data", "DIR[,DIR]", "held-out episodes (a2w collect output folders or .hdf5 files)", "", true)
+      .option("checkpoint", "FILE", "a2w checkpoint or TorchScript module (default: the shipped one)")
+      .option("tasks", "ID[,ID]", "only these tasks (default: every task in the data)")
+      .option("horizons", "H[,H]", "steps after the start that are scored", "1,8,32")
+      .option("episodes", "N", "episodes per task (0: all)", "0")
+      .option("batch", "N", "episodes imagined together", "32")
+      .option("seed", "S", "sampling noise seed", "0")
+      .flag("no-erase", "skip the erase baseline (no physics replay)")
+      .option("video", "FILE", "mp4 of the first episodes: true views above, imagined below")
+      .option("video-episodes", "N", "episodes in the video", "3")
+      .option("strip", "FILE", "PNG: true and imagined agent view at 0, h/4, ..., h (h: --strip-horizon)")
+      .option("strip-horizon", "H", "last step of the strip", "32")
+      .option("device", "DEV", "cpu | cuda", "cpu")
+      .option("threads", "N", "LibTorch threads (0: one per core)", "0")
+      .flag("overwrite", "replace existing --video/--strip files")
+      .flag("json", "print one JSON object")
+      .flag("quiet", "no progress bar");
+  if (!c.parse(args)) return 0;
+  a2w::wm::FidelityOptions o;
+  o.data = split(c.get("data"));
+  o.tasks = split(c.get("tasks"));
+  o.horizons.clear();
+  for (const auto& h : split(c.get("horizons"))) {
+    char* end = nullptr;
+    const long v = std::strtol(h.c_str(), &end, 10);
+    if (h.empty() || *end != '\0' || v < 1 || v > 100000)
+      throw UsageError("--horizons: expected positive step counts like 1,8,32, got '" + h + "'");
+    o.horizons.push_back(static_cast<int>(v));
+  }
+  o.episodes_per_task = c.get_int("episodes", 0, 1000000000);
+  o.batch_size = static_cast<int>(c.get_int("batch", 1, 4096));
+  o.seed = c.get_u64("seed");
+  o.erase_baseline = !c.flag_set("no-erase");
+  o.video = c.get("video");
+  o.video_episodes = static_cast<int>(c.get_int("video-episodes", 1, 100000));
+  o.strip_horizon = static_cast<int>(c.get_int("strip-horizon", 4, 100000));
+  o.progress = !c.flag_set("quiet");
+  const std::string strip = c.get("strip");
+  for (const auto& f : {o.video, strip})
+    if (!f.empty() && !c.flag_set("overwrite") && std::filesystem::exists(f))
+      throw UsageError(f + " exists; expected a new file name (or --overwrite)");
+  a2w::wm::set_torch_threads(static_cast<int>(c.get_int("threads", 0, 1024)));
+  a2w::tasks::register_tasks();  // the physics tasks replay the episodes and judge imagined states
+  const std::string path = c.get("checkpoint").empty() ? a2w::wm::default_checkpoint() : c.get("checkpoint");
+  auto model = a2w::wm::load_sim_model(path, c.get("device"));
+  const auto report = a2w::wm::evaluate_fidelity(*model, o, path);
+  if (!strip.empty()) {
+    if (report.strip.size() == 0)
+      throw UsageError("--strip: no episode has more than " + std::to_string(o.strip_horizon) + " steps");
+    const auto& sh = report.strip.shape();
+    a2w::tasks::write_png(strip, report.strip.data<std::uint8_t>(), static_cast<int>(sh[1]),
+                          static_cast<int>(sh[0]));
+  }
+  print_json_or_text(c.flag_set("json"), report.to_dict(), report.to_text());
+  return 0;
+}
+
+// `a2w eval`: a2w::bench::run_evaluation.
+int cmd_eval(const Args& args) {
+  Command c(
+      "eval --policies P[,P] --tasks ID[,ID] --out FILE [options]",
+      "Paired evaluation: every policy on every task over a fixed, versioned seed list, in physics and in "
+      "A2World-sim; one JSON line per episode appended to --out as it finishes; a rerun skips what is done.");
+  c.option("policies", "P[,P]", "random | expert[@NOISE] (physics only) | policy file | zmq:// | openpi://",
+           "", true)
+      .option("tasks", "ID[,ID]", "physics task ids", "", true)
+      .option("out", "FILE", "results file (JSON Lines, appended)", "", true)
+      .option("backends", "B[,B]", "physics and/or wm", "physics,wm")
+      .option("episodes", "N", "seeds 0..N-1 of each task's seed list", "50")
+      .option("checkpoint", "FILE", "wm: a2w checkpoint or TorchScript module (default: the shipped one)")
+      .option("device", "DEV", "wm: cpu | cuda", "cpu")
+      .option("num-envs", "N", "envs stepped together (0: min(episodes, 16))", "0")
+      .option("threads", "N", "worker threads / LibTorch threads (0: one per core)", "0")
+      .option("image-size", "PX", "physics camera size (0: the world model's when wm is a backend)", "0")
+      .option("horizon", "N", "episode length limit in both backends (0: the task's)", "0")
+      .option("rank", "R", "this process's shard (default: $RANK or 0)")
+      .option("world-size", "W", "number of shards (default: $WORLD_SIZE or 1)")
+      .flag("json", "print one JSON object")
+      .flag("quiet", "no progress bar");
+  if (!c.parse(args)) return 0;
+  a2w::bench::EvalJob job;
+  job.policies = split(c.get("policies"));
+  job.tasks = split(c.get("tasks"));
+  job.results = c.get("out");
+  job.backends = split(c.get("backends"));
+  job.episodes = c.get_int("episodes", 1, 100000000);
+  job.checkpoint = c.get("checkpoint");
+  job.device = c.get("device");
+  job.num_envs = static_cast<int>(c.get_int("num-envs", 0, 4096));
+  job.num_threads = static_cast<int>(c.get_int("threads", 0, 1024));
+  job.image_size = static_cast<int>(c.get_int("image-size", 0, 1024));
+  if (const auto h = c.get_int("horizon", 0, 1000000); h > 0)
+    job.env_options["horizon"] = static_cast<std::int64_t>(h);
+  auto from_env = [](const char* name, const std::string& given, const char* fallback) {
+    if (!given.empty()) return given;
+    const char* v = std::getenv(name);
+    return std::string(v ? v : fallback);
+  };
+  const std::string rank = from_env("RANK", c.get("rank"), "0"),
+                    world = from_env("WORLD_SIZE", c.get("world-size"), "1");
+  for (const auto& [name, v] : {std::pair{"rank", rank}, std::pair{"world-size", world}})
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6)
+      throw UsageError(std::string("--") + name + ": expected a non-negative integer, got '" + v + "'");
+  job.rank = std::stoi(rank);
+  job.world_size = std::stoi(world);
+  job.progress = !c.flag_set("quiet");
+  const auto report = a2w::bench::run_evaluation(job);
+  print_json_or_text(c.flag_set("json"), report.to_dict(), report.to_text());
+  return 0;
+}
+
+// `a2w correlate`: a2w::bench::correlate over the records of one or more results files.
+int cmd_correlate(const Args& args) {
+  Command c(
+      "correlate --results FILE[,FILE] [options]",
+      "Imagined (A2World-sim) against physics success from paired eval records: per-policy success with "
+      "Wilson intervals; Pearson, Spearman, Kendall tau-b, mean gap and MMRV across policies with "
+      "bootstrap intervals; per-episode confusion, agreement and kappa.");
+  c.option("results", "FILE[,FILE]", "eval results (JSON Lines)", "", true)
+      .option("out", "PREFIX", "write PREFIX.json, PREFIX.csv and PREFIX.html")
+      .option("resamples", "N", "bootstrap resamples", "1000")
+      .option("seed", "S", "bootstrap seed", "0")
+      .option("title", "TEXT", "title of the HTML report", "a2w correlate")
+      .flag("json", "print one JSON object");
+  if (!c.parse(args)) return 0;
+  std::vector<a2w::bench::EvalRecord> records;
+  for (const auto& f : split(c.get("results"))) {
+    if (!std::filesystem::exists(f)) throw UsageError("--results: " + f + " does not exist");
+    auto r = a2w::bench::read_eval_results(f);
+    records.insert(records.end(), r.begin(), r.end());
+  }
+  a2w::bench::CorrelateOptions o;
+  o.resamples = static_cast<int>(c.get_int("resamples", 1, 1000000));
+  o.seed = c.get_u64("seed");
+  const auto report = a2w::bench::correlate(records, o);
+  if (const std::string prefix = c.get("out"); !prefix.empty()) {
+    a2w::env::write_file_atomic(prefix + ".json", a2w::env::to_json(report.to_dict(), true) + "\n");
+    a2w::env::write_file_atomic(prefix + ".csv", report.to_csv());
+    a2w::env::write_file_atomic(prefix + ".html", a2w::bench::correlation_html(report, c.get("title")));
+  }
+  print_json_or_text(c.flag_set("json"), report.to_dict(), report.to_text());
+  return 0;
+}
+
 int cmd_wm(const Args& args) {
   const std::string sub = args.empty() ? "" : args[0];
   const Args rest = args.empty() ? Args{} : Args(args.begin() + 1, args.end());
   if (sub == "pretrain" || sub == "adapt") return cmd_wm_train(sub, rest);
   if (sub == "export") return cmd_wm_export(rest);
-  std::cout << "usage: a2w wm pretrain [options] | a2w wm adapt [options] | a2w wm export [options]   (--help for "
-               "each)\n";
+  if (sub == "eval") return cmd_wm_eval(rest);
+  std::cout
+      << "usage: a2w wm pretrain [options] | a2w wm adapt [options] | a2w wm export [options] | a2w wm eval "
+         "[options]   (--help for each)\n";
   return sub.empty() || sub == "--help" || sub == "-h" ? 0 : 2;
 }
 
@@ -804,7 +983,12 @@ int main(int argc, char** argv) {
     if (verb == "demo") return cmd_demo(rest);
     if (verb == "serve") return cmd_serve(rest);
     if (verb == "wm") return cmd_wm(rest);
-    throw UsageError("unknown verb '" + verb + "'; expected one of: demo, tasks, rollout, collect, doctor, bench, serve, wm");
+    if (verb == "policy") return cmd_policy(rest);
+    if (verb == "eval") return cmd_eval(rest);
+    if (verb == "correlate") return cmd_correlate(rest);
+    throw UsageError("unknown verb '" + verb +
+                     "'; expected one of: demo, tasks, rollout, collect, doctor, bench, serve, wm, policy, "
+                     "eval, correlate");
   } catch (const UsageError& e) {
     std::cerr << "a2w: " << e.what() << "\n(see a2w " << verb << " --help)\n";
     return 2;

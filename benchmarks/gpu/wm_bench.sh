@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A2World-sim speed on a GPU: imagined env steps/s at batch 1, 64 and 256 with CUDA LibTorch, beside the
 # physics env rendering at the same size, measured in the same run (`a2w bench wm --device cuda`).
+# benchmarks/gpu/run.sh is the complete prepared benchmark (it unpacks a2w's Debian packages and uses Python's
+# CUDA LibTorch); this script is `a2w bench wm` alone, on a machine with those packages installed.
 #
 # Debian's libtorch is CPU-only, so this builds a2w against a CUDA build of LibTorch in its own build folder:
 #

@@ -71,9 +71,9 @@ WmBenchResult bench_wm(const WmBenchOptions& o) {
   r.cpu = cpu_model();
   r.device = o.device;
   std::shared_ptr<wm::WorldModel> model;
-  std::error_code ec;
-  if (!o.checkpoint.empty() || o.config.empty() ||
-      std::filesystem::is_regular_file(wm::default_checkpoint(), ec)) {
+  if (!o.checkpoint.empty() && !o.config.empty())
+    throw InvalidArgument("bench wm: expected a checkpoint or a preset (--config), not both");
+  if (o.config.empty()) {
     r.model = o.checkpoint.empty() ? wm::default_checkpoint() : o.checkpoint;
     model = wm::load_sim_model(o.checkpoint, o.device);
   } else {
@@ -92,6 +92,7 @@ WmBenchResult bench_wm(const WmBenchOptions& o) {
   r.sampling_steps = c.sampling_steps;
   if (auto* a2world = dynamic_cast<wm::A2World*>(model.get())) {
     for (const auto& p : a2world->net()->parameters()) r.parameters += p.numel();
+    a2world->set_precision(wm::parse_precision(o.precision, a2world->device()));
     r.precision = wm::precision_name(a2world->precision());
   }
   r.torch_threads = wm::set_torch_threads(o.threads);

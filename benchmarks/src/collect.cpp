@@ -4,11 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "a2w/bench/rollout_job.h"
+#include "a2w/env/atomic_file.h"
 #include "a2w/env/json.h"
 #include "a2w/env/progress.h"
 #include "a2w/env/record_episode.h"
@@ -37,7 +37,8 @@ std::string noise_tag(double noise) {
 CollectReport collect(const CollectJob& job) {
   tasks::register_tasks();
   if (job.out.empty()) throw InvalidArgument("collect: expected an output folder, got an empty path");
-  if (job.episodes < 1) throw InvalidArgument("collect: episodes expected >= 1, got " + std::to_string(job.episodes));
+  if (job.episodes < 1)
+    throw InvalidArgument("collect: episodes expected >= 1, got " + std::to_string(job.episodes));
   if (job.noise_levels.empty()) throw InvalidArgument("collect: expected at least one noise level, got none");
   for (double n : job.noise_levels)
     if (!(n >= 0.0 && n <= 2.0))
@@ -55,7 +56,8 @@ CollectReport collect(const CollectJob& job) {
 
   CollectReport report;
   report.out = job.out;
-  env::Progress progress("collect", static_cast<std::int64_t>(ids.size() * job.noise_levels.size()) * job.episodes,
+  env::Progress progress("collect",
+                         static_cast<std::int64_t>(ids.size() * job.noise_levels.size()) * job.episodes,
                          job.progress ? stderr : nullptr);
   const auto t0 = std::chrono::steady_clock::now();
   for (std::size_t ti = 0; ti < ids.size(); ++ti) {
@@ -102,7 +104,8 @@ CollectReport collect(const CollectJob& job) {
       }
       std::sort(written.begin(), written.end());
       report.files.insert(report.files.end(), written.begin(), written.end());
-      run.success_rate = run.episodes ? static_cast<double>(successes) / static_cast<double>(run.episodes) : 0.0;
+      run.success_rate =
+          run.episodes ? static_cast<double>(successes) / static_cast<double>(run.episodes) : 0.0;
       report.runs.push_back(run);
     }
   }
@@ -113,14 +116,7 @@ CollectReport collect(const CollectJob& job) {
   env::Dict manifest = report.to_dict();
   manifest["env_options"] = job.env_options;
   manifest["seed"] = std::to_string(job.seed);
-  const fs::path final_path = fs::path(job.out) / "manifest.json";
-  const fs::path tmp = final_path.string() + ".tmp";
-  {
-    std::ofstream f(tmp);
-    f << env::to_json(manifest, true) << "\n";
-    if (!f) throw Error("collect: cannot write " + tmp.string());
-  }
-  fs::rename(tmp, final_path);
+  env::write_file_atomic(fs::path(job.out) / "manifest.json", env::to_json(manifest, true) + "\n");
   return report;
 }
 
@@ -142,13 +138,14 @@ std::string CollectReport::to_text() const {
   std::int64_t eps = 0, steps = 0;
   for (const auto& r : runs) {
     s.precision(2);
-    s << r.task << "  noise " << r.noise << "  " << r.episodes << " episodes  success " << r.success_rate << "\n";
+    s << r.task << "  noise " << r.noise << "  " << r.episodes << " episodes  success " << r.success_rate
+      << "\n";
     eps += r.episodes;
     steps += r.steps;
   }
   s.precision(1);
-  s << eps << " episodes, " << steps << " steps in " << files.size() << " files under " << out << " (" << seconds
-    << " s)\n";
+  s << eps << " episodes, " << steps << " steps in " << files.size() << " files under " << out << " ("
+    << seconds << " s)\n";
   return s.str();
 }
 

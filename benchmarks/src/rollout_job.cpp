@@ -18,6 +18,7 @@
 #include "a2w/env/wrapper.h"
 #include "a2w/tasks/expert.h"
 #include "a2w/tasks/tasks.h"
+#include "a2w/wm/policy_loader.h"
 #include "a2w/wm/register_sim.h"
 #include "a2w/wm/threads.h"
 
@@ -77,14 +78,21 @@ std::unique_ptr<env::Policy> make_policy(const std::string& name, env::VectorEnv
   // A policy served elsewhere (a2w serve policy, a Python serve_policy, an OpenPI server); URL options in
   // bridges/include/a2w/bridge/serve.h.
   if (bridge::is_remote_policy(name)) return bridge::make_remote_policy(name, &envs);
-  throw InvalidArgument("unknown policy '" + name +
-                        "'; expected one of: expert, random, zmq://HOST:PORT, openpi://HOST:PORT");
+  // A learned policy from a file (a BC checkpoint, a TorchScript module; wm/policy_loader.h), by content.
+  if (wm::is_policy_file(name)) return wm::load_policy(name, &envs);
+  throw InvalidArgument(
+      "unknown policy '" + name +
+      "'; expected one of: expert, random, zmq://HOST:PORT, openpi://HOST:PORT, or a policy file "
+      "(*.a2wp from a2w policy train, a TorchScript *.pt)");
 }
 
 RolloutReport run_rollout(const RolloutJob& job) {
   tasks::register_tasks();
   wm::register_sim_envs();
   if (job.episodes < 1) throw InvalidArgument("episodes: expected >= 1, got " + std::to_string(job.episodes));
+  if (!job.seeds.empty() && static_cast<std::int64_t>(job.seeds.size()) != job.episodes)
+    throw InvalidArgument("RolloutJob: " + std::to_string(job.seeds.size()) + " seeds for " +
+                          std::to_string(job.episodes) + " episodes; expected one seed per episode");
   if (job.sim != "physics" && job.sim != "wm")
     throw InvalidArgument("--sim: expected physics or wm, got '" + job.sim + "'");
   const bool imagined = job.sim == "wm" || wm::is_sim_id(job.task);
@@ -96,11 +104,12 @@ RolloutReport run_rollout(const RolloutJob& job) {
     throw InvalidArgument("--record: recording A2World-sim episodes is not supported yet; record in physics");
   if (!job.video.empty() && !job.overwrite && std::filesystem::exists(job.video))
     throw InvalidArgument("--video: " + job.video + " exists; expected a new file name (or --overwrite)");
-  const int num_envs = job.num_envs > 0 ? job.num_envs : static_cast<int>(std::min<std::int64_t>(job.episodes, 8));
+  const int num_envs =
+      job.num_envs > 0 ? job.num_envs : static_cast<int>(std::min<std::int64_t>(job.episodes, 8));
   std::unique_ptr<SharedDataset> dataset;
   if (!job.record.empty())
-    dataset = std::make_unique<SharedDataset>(job.record,
-                                              env::DatasetWriterOptions{job.task, job.env_options, job.overwrite});
+    dataset = std::make_unique<SharedDataset>(
+        job.record, env::DatasetWriterOptions{job.task, job.env_options, job.overwrite});
   // Built before the envs so an unknown id fails before anything is written.
   (void)a2w::registration(job.task);
 
@@ -130,6 +139,7 @@ RolloutReport run_rollout(const RolloutJob& job) {
   env::RolloutOptions ro;
   ro.episodes = job.episodes;
   ro.base_seed = job.seed;
+  ro.seeds = job.seeds;
   ro.on_episode = [&](const env::EpisodeMetrics& m) {
     successes += m.success_once;
     steps += m.length;
@@ -139,6 +149,7 @@ RolloutReport run_rollout(const RolloutJob& job) {
     post << "success " << static_cast<double>(successes) / static_cast<double>(done);
     progress.set_postfix(post.str());
     progress.advance();
+    if (job.on_episode) job.on_episode(m);
   };
   if (!job.video.empty())
     ro.on_observe = [&](const env::Dict& obs, const std::vector<std::int64_t>& slot_episode) {
@@ -148,7 +159,8 @@ RolloutReport run_rollout(const RolloutJob& job) {
         const std::int64_t k = slot_episode[i];
         if (k < 0 || k >= job.video_episodes) continue;
         std::vector<env::Array> views;
-        for (const auto& key : keys) views.push_back(obs.at(key).as_array().row(static_cast<std::int64_t>(i)));
+        for (const auto& key : keys)
+          views.push_back(obs.at(key).as_array().row(static_cast<std::int64_t>(i)));
         frames[k].push_back(env::side_by_side(views));
       }
     };

@@ -2,9 +2,9 @@
 
 #include <zlib.h>
 
-#include <fstream>
 #include <vector>
 
+#include "a2w/env/atomic_file.h"
 #include "a2w/env/error.h"
 
 namespace a2w::tasks {
@@ -56,11 +56,7 @@ std::string encode_png(const std::uint8_t* rgb, int width, int height) {
 }
 
 void write_png(const std::string& path, const std::uint8_t* rgb, int width, int height) {
-  const std::string bytes = encode_png(rgb, width, height);
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error("write_png: expected a writable path, could not open '" + path + "'");
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) throw Error("write_png: could not write '" + path + "'");
+  env::write_file_atomic(path, encode_png(rgb, width, height));
 }
 
 }  // namespace a2w::tasks

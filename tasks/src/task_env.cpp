@@ -25,9 +25,21 @@ namespace {
 
 constexpr int kSettleSubsteps = 20;
 
+// Moves every geom of the robot's and of the free bodies' kinematic trees (the task's objects and object
+// models) to geom group 5, which MuJoCo's default visual options do not draw; the table, fixtures and scene
+// stay.
+void hide_robot_and_objects(const CompiledTask& task, mjModel* m) {
+  std::vector<char> hidden_root(static_cast<std::size_t>(m->nbody), 0);
+  hidden_root[static_cast<std::size_t>(m->body_rootid[m->jnt_bodyid[task.robot.joint[0]]])] = 1;
+  for (const auto& f : task.free_bodies) hidden_root[static_cast<std::size_t>(m->body_rootid[f.body])] = 1;
+  for (int g = 0; g < m->ngeom; ++g)
+    if (hidden_root[static_cast<std::size_t>(m->body_rootid[m->geom_bodyid[g]])]) m->geom_group[g] = 5;
+}
+
 const std::vector<std::string>& option_keys() {
-  static const std::vector<std::string> keys = {"cameras",    "depth",       "horizon", "image_height",
-                                                "image_size", "image_width", "render",  "shadows"};
+  static const std::vector<std::string> keys = {"cameras",     "depth",        "erase",
+                                                "horizon",     "image_height", "image_size",
+                                                "image_width", "render",       "shadows"};
   return keys;
 }
 
@@ -105,6 +117,7 @@ TaskEnvOptions TaskEnvOptions::from_dict(const Dict& options) {
   if (auto it = options.find("render"); it != options.end() && !it->second.as_bool()) o.cameras.clear();
   if (auto it = options.find("depth"); it != options.end()) o.depth = it->second.as_bool();
   if (auto it = options.find("shadows"); it != options.end()) o.shadows = it->second.as_bool();
+  if (auto it = options.find("erase"); it != options.end()) o.erase = it->second.as_bool();
   if (auto it = options.find("horizon"); it != options.end()) {
     const std::int64_t h = it->second.as_int();
     if (h < 1 || h > 1000000)
@@ -678,6 +691,7 @@ void TaskEnv::ensure_renderer() {
         const Rgba& c = task_->def.objects[i].colors[static_cast<std::size_t>(colors_[i])].rgba;
         std::copy(c.begin(), c.end(), render_model_->geom_rgba + 4 * task_->objects[i].geom);
       }
+    if (options_.erase) hide_robot_and_objects(*task_, render_model_);
   }
   RendererOptions ro;
   ro.width = options_.width;

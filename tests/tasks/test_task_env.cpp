@@ -117,7 +117,7 @@ TEST_CASE("actions are validated: shape, dtype, NaN; out-of-range values are cli
 
 TEST_CASE("options: unknown keys, state-only, image sizes, horizon") {
   CHECK_THROWS_WITH_AS(TaskEnvOptions::from_dict({{"imagesize", 64}}),
-                       doctest::Contains("expected one of: cameras, depth, horizon"), InvalidArgument);
+                       doctest::Contains("expected one of: cameras, depth, erase, horizon"), InvalidArgument);
   CHECK_THROWS_AS(TaskEnvOptions::from_dict({{"cameras", List{"frontview"}}}), InvalidArgument);
   const auto o =
       TaskEnvOptions::from_dict({{"image_size", 64}, {"image_width", 96}, {"cameras", List{"agentview"}}});
@@ -174,4 +174,29 @@ TEST_CASE("MuJoCo errors become a2w::Error at the guarded boundary; warnings are
   CHECK(recent_mujoco_warnings().back().find("a test warning") != std::string::npos);
   CHECK_THROWS_WITH_AS(load_model_from_xml("<mujoco><worldbody><geom type='box'/></worldbody>", "bad scene"),
                        doctest::Contains("bad scene"), Error);
+}
+
+TEST_CASE("erase: the cameras draw neither the robot nor the objects; physics and state are unchanged") {
+  auto shown = test::make_env("stack_cubes.yaml", {{"image_size", 32}});
+  auto erased = test::make_env("stack_cubes.yaml", {{"image_size", 32}, {"erase", true}});
+  auto rs = shown->reset(7), re = erased->reset(7);
+  CHECK(!rs.obs.at("agentview_rgb").as_array().equals(re.obs.at("agentview_rgb").as_array()));
+  CHECK(rs.info.at("state/vector").as_array().equals(re.info.at("state/vector").as_array()));
+  const Array first_shown = rs.obs.at("agentview_rgb").as_array().clone();
+  const Array first_erased = re.obs.at("agentview_rgb").as_array().clone();
+  const Array first_wrist = re.obs.at("eye_in_hand_rgb").as_array().clone();
+  for (int t = 0; t < 4; ++t) {
+    const Array act = test::action({0.8f, 0.5f, -0.6f, 0, 0, 0, 1.0f});
+    auto ss = shown->step(act), se = erased->step(act);
+    CHECK(ss.info.at("state/vector").as_array().equals(se.info.at("state/vector").as_array()));
+    CHECK(ss.reward == se.reward);
+    // Only the robot and the cubes move in this scene, so with both hidden the agent view stays the same.
+    CHECK(se.obs.at("agentview_rgb").as_array().equals(first_erased));
+    CHECK(!ss.obs.at("agentview_rgb").as_array().equals(first_shown));
+  }
+  // The wrist camera moves with the arm: its view of the (empty) table changes.
+  CHECK(!erased->step(test::action({0.8f, 0.5f, -0.6f, 0, 0, 0, 1.0f}))
+             .obs.at("eye_in_hand_rgb")
+             .as_array()
+             .equals(first_wrist));
 }

@@ -4,18 +4,9 @@
 #include <limits>
 
 #include "a2w/env/state.h"
+#include "a2w/wm/image_metrics.h"
 
 namespace a2w::wm {
-
-namespace {
-
-double psnr(double sse, double count) {
-  if (count <= 0) return std::numeric_limits<double>::quiet_NaN();
-  const double mse = sse / count;
-  return mse <= 0 ? 99.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
-}
-
-}  // namespace
 
 env::Dict OneStepMetrics::to_dict() const {
   return {{"windows", windows},
@@ -90,10 +81,10 @@ OneStepMetrics evaluate_one_step(A2World& model, const WindowLoader& loader, std
     m.windows += batch.size();
   }
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  m.psnr = psnr(sse, count);
-  m.psnr_copy_last = psnr(sse_copy, count);
-  m.psnr_moving = psnr(sse_m, count_m);
-  m.psnr_moving_copy_last = psnr(sse_m_copy, count_m);
+  m.psnr = psnr_from_sse(sse, count);
+  m.psnr_copy_last = psnr_from_sse(sse_copy, count);
+  m.psnr_moving = psnr_from_sse(sse_m, count_m);
+  m.psnr_moving_copy_last = psnr_from_sse(sse_m_copy, count_m);
   m.ee_error_cm = n_ee ? ee / n_ee : nan;
   m.ee_error_cm_copy_last = n_ee ? ee_copy / n_ee : nan;
   m.object_error_cm = n_obj ? obj / n_obj : nan;

@@ -10,6 +10,7 @@
 // every env) whose first frames come from the physics task; the expert needs physics and is refused there.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,23 +26,26 @@ std::unique_ptr<env::Policy> make_policy(const std::string& name, env::VectorEnv
                                          std::uint64_t seed);
 
 struct RolloutJob {
-  std::string task;              // registry id (a sim id "a2w-sim/..." implies sim = "wm")
-  std::string sim = "physics";   // "physics" or "wm" (A2World-sim)
-  std::string checkpoint;        // wm: a2w checkpoint or TorchScript module; empty: the shipped default
-  std::string device = "cpu";    // wm: "cpu" or "cuda"
+  std::string task;             // registry id (a sim id "a2w-sim/..." implies sim = "wm")
+  std::string sim = "physics";  // "physics" or "wm" (A2World-sim)
+  std::string checkpoint;       // wm: a2w checkpoint or TorchScript module; empty: the shipped default
+  std::string device = "cpu";   // wm: "cpu" or "cuda"
   std::string policy = "expert";
-  double noise = 0.0;            // expert action noise (std of Gaussian noise on [-1, 1] actions)
+  double noise = 0.0;  // expert action noise (std of Gaussian noise on [-1, 1] actions)
   std::int64_t episodes = 10;
-  std::uint64_t seed = 0;        // episode k starts from episode_seed(seed, k, 0)
-  int num_envs = 0;              // 0: min(episodes, 8)
-  int num_threads = 0;           // 0: min(num_envs, cores)
-  env::Dict env_options;         // passed to make(), e.g. {"image_size": 64} (wm: the sim options of
-                                 // wm/register_sim.h, e.g. {"terminate_on": "head"})
-  std::string video;             // mp4 path of the first `video_episodes` episodes, cameras side by side
+  std::uint64_t seed = 0;            // episode k starts from episode_seed(seed, k, 0)
+  std::vector<std::uint64_t> seeds;  // when not empty: episode k starts from seeds[k] (episodes = its size)
+  int num_envs = 0;                  // 0: min(episodes, 8)
+  int num_threads = 0;               // 0: min(num_envs, cores)
+  env::Dict env_options;             // passed to make(), e.g. {"image_size": 64} (wm: the sim options of
+                                     // wm/register_sim.h, e.g. {"terminate_on": "head"})
+  std::string video;                 // mp4 path of the first `video_episodes` episodes, cameras side by side
   std::int64_t video_episodes = 1;
-  std::string record;            // HDF5 path: every episode as a demo (LIBERO/robomimic layout)
-  bool overwrite = false;        // replace existing --video / --record files
-  bool progress = true;          // progress bar on stderr
+  std::string record;      // HDF5 path: every episode as a demo (LIBERO/robomimic layout)
+  bool overwrite = false;  // replace existing --video / --record files
+  bool progress = true;    // progress bar on stderr
+  // Called as each episode finishes (on the calling thread), e.g. to append it to a results file.
+  std::function<void(const env::EpisodeMetrics&)> on_episode;
 };
 
 struct RolloutReport {

@@ -14,7 +14,7 @@
 // alike. Actions are zeros (the arm holds still in physics; the model's cost does not depend on them).
 //
 // The model: a checkpoint (an a2w checkpoint or a TorchScript module), by default the shipped one; or, when
-// there is none and `config` names a preset ("tiny", "cpu", "gpu"), that preset with random weights, whose
+// `config` names a preset ("tiny", "cpu", "gpu"), that preset with random weights, whose
 // speed equals a trained model's of the same config but whose frames are noise: the result says so.
 
 #include <cstdint>
@@ -27,12 +27,13 @@ namespace a2w::bench {
 
 struct WmBenchOptions {
   std::string task = "a2w/LiftCube-v0";
-  std::string checkpoint;  // empty: the shipped default checkpoint, else `config`
-  std::string config;      // preset with random weights, used when no checkpoint is given or shipped
+  std::string checkpoint;  // empty: the shipped default checkpoint, unless `config` is set
+  std::string config;      // a preset with random weights instead of a checkpoint
   std::string device = "cpu";
-  // LibTorch intra-op threads; 0: LibTorch's default (its count of physical cores, 1 on a 2-vCPU machine with
-  // SMT). On a machine shared with other work, more threads than idle cores is much slower, not faster.
+  // LibTorch intra-op threads; 0: one per core (wm/threads.h). On a machine shared with other work, more
+  // threads than idle cores is much slower, not faster.
   int threads = 0;
+  std::string precision = "auto";  // of A2World's matrix products: auto | float32 | bfloat16 (precision.h)
   std::vector<int> batches{1, 16, 64};
   double seconds = 2.0;  // per measurement and round
   int rounds = 3;
@@ -56,7 +57,7 @@ struct WmBenchResult {
   std::int64_t parameters = 0;  // 0 when the model does not say (TorchScript)
   int torch_threads = 0;
   std::string precision = "float32";  // of the matrix products (wm/precision.h)
-  double physics_steps_per_s = 0;  // 1 env, 1 thread, both views rendered at image_size
+  double physics_steps_per_s = 0;     // 1 env, 1 thread, both views rendered at image_size
   std::vector<WmBenchRow> rows;
 
   env::Dict to_dict() const;

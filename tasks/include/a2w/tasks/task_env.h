@@ -18,6 +18,8 @@
 //   image_size (int, 128)  image_width / image_height (override one side)
 //   cameras (list of names, default ["agentview", "eye_in_hand"]; [] = state only, no renderer)
 //   render (bool, true: false = state only)   depth (bool, false)   shadows (bool, false)
+//   erase (bool, false): the cameras do not draw the robot or the task's objects (table, fixtures and scene
+//          stay), for the "erase" baseline of `a2w wm eval`; physics, state and success are unchanged
 //   horizon (int, the task's)
 // Unknown keys throw InvalidArgument listing the valid ones.
 //
@@ -62,7 +64,8 @@ struct TaskEnvOptions {
   std::vector<std::string> cameras{"agentview", "eye_in_hand"};
   bool depth = false;
   bool shadows = false;
-  int horizon = 0;  // 0: the task's
+  bool erase = false;  // cameras draw neither the robot nor the task's objects
+  int horizon = 0;     // 0: the task's
 
   // Reads the options Dict of a2w::make; throws InvalidArgument for unknown keys or bad values.
   static TaskEnvOptions from_dict(const env::Dict& options);

@@ -1,0 +1,128 @@
+// `a2w policy ...`: learned policies. Argument parsing only; the work is a2w::wm::train_bc (bc_train.h).
+
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "a2w/env/json.h"
+#include "a2w/wm/bc_train.h"
+#include "args.h"
+
+namespace {
+
+using a2w::cli::Command;
+using a2w::cli::UsageError;
+using Args = std::vector<std::string>;
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// "F=V,F=V" -> {F: V}; values parse as JSON (numbers, true/false, ["lists"]) or stay bare words (mse).
+a2w::env::Dict overrides(const std::string& text) {
+  a2w::env::Dict d;
+  for (const auto& kv : split_list(text)) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--set expects FIELD=VALUE pairs separated by commas, got '" + kv + "'");
+    const std::string value = kv.substr(eq + 1);
+    try {
+      d[kv.substr(0, eq)] = a2w::env::parse_json(value);
+    } catch (const a2w::InvalidArgument&) {
+      d[kv.substr(0, eq)] = value;
+    }
+  }
+  return d;
+}
+
+int cmd_policy_train(const Args& args) {
+  Command c("policy train --kind bc --data DIR[,DIR] --out FILE [options]",
+            "Train a policy on recorded episodes (a2w collect's folders). --kind bc: behaviour cloning, both "
+            "cameras + proprio -> an action chunk, L1 regression (docs/policies.md). The file runs with "
+            "a2w rollout --policy FILE, in physics (--sim physics) and A2World-sim (--sim wm).");
+  c.option("kind", "KIND", "policy kind: bc", "", true)
+      .option("data", "DIR[,DIR]", "dataset folders or .hdf5 files", "", true)
+      .option("out", "FILE", "policy file to write (conventionally *.a2wp)", "", true)
+      .option("tasks", "ID,ID", "keep only these task ids")
+      .option("exclude-tasks", "ID,ID", "drop these task ids")
+      .option("fraction", "F", "fraction of each task's episodes, a seeded choice", "1")
+      .flag("all-episodes", "keep failed episodes too (default: only episodes in which the task succeeded)")
+      .option("config", "NAME", "model preset: tiny | cpu", "cpu")
+      .option("set", "F=V,F=V", "BCConfig overrides, e.g. chunk=16,execute=8,loss=mse")
+      .option("steps", "N", "optimizer steps in total (a resumed run continues up to N)", "5000")
+      .option("batch", "B", "batch size", "64")
+      .option("lr", "LR", "peak learning rate (warm-up, then cosine decay)", "3e-4")
+      .option("warmup", "N", "warm-up steps (-1: min(200, steps / 10))", "-1")
+      .option("seed", "S", "seed of the initial weights, the batches and the augmentation", "0")
+      .flag("resume", "continue from --out when it exists")
+      .option("checkpoint-every", "N", "steps between checkpoints (0: only at the end)", "1000")
+      .option("max-minutes", "M", "stop after M minutes with a checkpoint (--resume continues; 0: no limit)",
+              "0")
+      .option("stop-at", "N", "stop at step N with a checkpoint, as if interrupted (0: run to --steps)", "0")
+      .option("threads", "N", "intra-op threads (0: one per core; 1 on a machine busy with other work)", "0")
+      .option("device", "DEV", "cpu | cuda | cuda:N", "cpu")
+      .option(
+          "precision", "P",
+          "matrix products: auto | float32 | bfloat16 (auto: bfloat16 where the hardware does it natively)",
+          "auto")
+      .option("log-every", "N", "a loss-curve point every N steps", "50")
+      .option("eval-data", "DIR[,DIR]", "held-out episodes: action error of the final policy on them")
+      .option("eval-samples", "N", "held-out samples evaluated (evenly spaced)", "4096")
+      .flag("json", "print one JSON object")
+      .flag("quiet", "no progress bar");
+  if (!c.parse(args)) return 0;
+  if (c.get("kind") != "bc")
+    throw UsageError("--kind: expected bc (the behaviour-cloning policy), got '" + c.get("kind") + "'");
+  a2w::wm::BCTrainJob job;
+  job.data = split_list(c.get("data"));
+  job.out = c.get("out");
+  job.tasks = split_list(c.get("tasks"));
+  job.exclude_tasks = split_list(c.get("exclude-tasks"));
+  job.fraction = c.get_double("fraction");
+  job.successful_only = !c.flag_set("all-episodes");
+  job.config = c.get("config");
+  job.config_overrides = overrides(c.get("set"));
+  job.steps = c.get_int("steps", 1, 1000000000);
+  job.batch_size = static_cast<int>(c.get_int("batch", 1, 65536));
+  job.lr = c.get_double("lr");
+  job.warmup_steps = c.get_int("warmup", -1, 1000000000);
+  job.seed = c.get_u64("seed");
+  job.resume = c.flag_set("resume");
+  job.checkpoint_every = c.get_int("checkpoint-every", 0, 1000000000);
+  job.max_minutes = c.get_double("max-minutes");
+  job.stop_at_step = c.get_int("stop-at", 0, 1000000000);
+  job.threads = static_cast<int>(c.get_int("threads", 0, 1024));
+  job.device = c.get("device");
+  job.precision = c.get("precision");
+  job.log_every = c.get_int("log-every", 1, 1000000000);
+  job.eval_data = split_list(c.get("eval-data"));
+  job.eval_samples = c.get_int("eval-samples", 1, 100000000);
+  job.progress = !c.flag_set("quiet");
+  const auto report = a2w::wm::train_bc(job);
+  if (c.flag_set("json"))
+    std::cout << a2w::env::to_json(report.to_dict()) << std::endl;
+  else
+    std::cout << report.to_text() << std::flush;
+  return 0;
+}
+
+}  // namespace
+
+// `a2w policy train ...`; declared in main.cpp.
+int cmd_policy(const std::vector<std::string>& args) {
+  const std::string sub = args.empty() ? "" : args[0];
+  const Args rest = args.empty() ? Args{} : Args(args.begin() + 1, args.end());
+  if (sub == "train") return cmd_policy_train(rest);
+  if (sub.empty() || sub == "--help" || sub == "-h") {
+    std::cout
+        << "usage: a2w policy train --kind bc --data DIR[,DIR] --out FILE [options]   (--help for options)\n"
+           "A trained policy runs with: a2w rollout --task ID --policy FILE [--sim physics|wm]\n";
+    return sub.empty() ? 2 : 0;
+  }
+  throw UsageError("unknown verb 'policy " + sub + "'; expected policy train");
+}

@@ -1,0 +1,553 @@
+// Learned policies: the behaviour-cloning policy (bc_policy.h, bc_train.h), TorchScript policies
+// (torchscript_policy.h, modules exported at test time by export_torchscript_policies.py with Debian's
+// python3-torch), load_policy (policy_loader.h), and both stepped through a physics task and A2World-sim with
+// a fake world model. CI-fast: the tiny preset on 16 x 16 data written here.
+
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "a2w/env/hdf5_writer.h"
+#include "a2w/env/registry.h"
+#include "a2w/env/rollout.h"
+#include "a2w/env/vector_env.h"
+#include "a2w/env/wrappers.h"
+#include "a2w/tasks/tasks.h"
+#include "a2w/wm/bc_policy.h"
+#include "a2w/wm/bc_train.h"
+#include "a2w/wm/checkpoint.h"
+#include "a2w/wm/policy_loader.h"
+#include "a2w/wm/torchscript_policy.h"
+#include "a2w/wm/world_model_env.h"
+#include "fake_world_model.h"
+#include "wm_test_util.h"
+
+using namespace a2w;
+using a2w::env::Array;
+using a2w::env::Dict;
+using a2w::env::DType;
+
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kPython = "/usr/bin/python3";
+constexpr const char* kTask = "a2w/LiftCube-v0";
+constexpr int kSize = 16;
+
+template <typename E, typename F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+// An episode's proprio and actions as known functions of (episode, step); frames from wm_test_util.h.
+float ee(int ep, std::int64_t t, int j) {
+  return 0.05f * static_cast<float>(ep) + 0.01f * static_cast<float>(t) * (j + 1);
+}
+float gripper(std::int64_t t) {
+  return 0.04f - 0.002f * static_cast<float>(t);
+}
+float action(int ep, std::int64_t t, std::int64_t steps, int j) {
+  if (j == 6) return t < steps / 2 ? -1.0f : 1.0f;
+  return 0.5f * std::sin(0.4f * static_cast<float>(t) + static_cast<float>(ep) + static_cast<float>(j));
+}
+
+// One HDF5 file of `episodes` episodes in the layout `a2w collect` writes (views, proprio, actions, success).
+// Episode e succeeds (its last two steps) unless e is in `failures`.
+void write_policy_dataset(const std::string& file, const std::string& task, int episodes, std::int64_t steps,
+                          int first_ep = 0, std::vector<int> failures = {}) {
+  using namespace a2w::env;
+  DatasetWriter w(file, {.env_id = task, .overwrite = true});
+  for (int e = 0; e < episodes; ++e) {
+    const int ep = first_ep + e;
+    const bool fails = std::find(failures.begin(), failures.end(), ep) != failures.end();
+    Demo d;
+    d.actions = Array(DType::kFloat32, {steps, 7});
+    d.rewards = Array(DType::kFloat32, {steps});
+    d.success = Array(DType::kUInt8, {steps});
+    Array views[2] = {Array(DType::kUInt8, {steps, kSize, kSize, 3}),
+                      Array(DType::kUInt8, {steps, kSize, kSize, 3})};
+    Array pos(DType::kFloat32, {steps, 3}), ori(DType::kFloat32, {steps, 3}),
+        grip(DType::kFloat32, {steps, 2}), joints(DType::kFloat32, {steps, 7});
+    for (std::int64_t t = 0; t < steps; ++t) {
+      for (int j = 0; j < 7; ++j) d.actions.data<float>()[t * 7 + j] = action(ep, t, steps, j);
+      d.success.data<std::uint8_t>()[t] = !fails && t >= steps - 2 ? 1 : 0;
+      for (int j = 0; j < 3; ++j) {
+        pos.data<float>()[t * 3 + j] = ee(ep, t, j);
+        ori.data<float>()[t * 3 + j] = j == 0 ? 3.0f : 0.1f * static_cast<float>(ep);
+      }
+      grip.data<float>()[t * 2] = gripper(t);
+      grip.data<float>()[t * 2 + 1] = -gripper(t);
+      for (int v = 0; v < 2; ++v) {
+        auto* p = views[v].data<std::uint8_t>() + t * kSize * kSize * 3;
+        for (int y = 0; y < kSize; ++y)
+          for (int x = 0; x < kSize; ++x)
+            for (int ch = 0; ch < 3; ++ch)
+              p[(y * kSize + x) * 3 + ch] = wmtest::pixel(ep, t, v, y, x, ch, kSize);
+      }
+    }
+    d.obs["agentview_rgb"] = views[0];
+    d.obs["eye_in_hand_rgb"] = views[1];
+    d.obs["ee_pos"] = pos;
+    d.obs["ee_ori"] = ori;
+    d.obs["gripper_states"] = grip;
+    d.obs["joint_states"] = joints;
+    d.instruction = "lift the cube";
+    d.seed = static_cast<std::uint64_t>(ep);
+    d.seeded = true;
+    w.append(d);
+  }
+  w.close();
+}
+
+// The observation batch of `b` rows at steps t0, t0 + 1, ... of episode `ep` (what a VectorEnv would return).
+Dict observation(int b, int ep = 0, std::int64_t t0 = 0, int size = kSize) {
+  Dict obs;
+  Array views[2] = {Array(DType::kUInt8, {b, size, size, 3}), Array(DType::kUInt8, {b, size, size, 3})};
+  Array pos(DType::kFloat32, {b, 3}), ori(DType::kFloat32, {b, 3}), grip(DType::kFloat32, {b, 2});
+  for (int r = 0; r < b; ++r) {
+    const std::int64_t t = t0 + r;
+    for (int v = 0; v < 2; ++v) {
+      auto* p = views[v].data<std::uint8_t>() + r * size * size * 3;
+      for (int y = 0; y < size; ++y)
+        for (int x = 0; x < size; ++x)
+          for (int ch = 0; ch < 3; ++ch) p[(y * size + x) * 3 + ch] = wmtest::pixel(ep, t, v, y, x, ch, size);
+    }
+    for (int j = 0; j < 3; ++j) {
+      pos.data<float>()[r * 3 + j] = ee(ep, t, j);
+      ori.data<float>()[r * 3 + j] = j == 0 ? 3.0f : 0.1f * static_cast<float>(ep);
+    }
+    grip.data<float>()[r * 2] = gripper(t);
+    grip.data<float>()[r * 2 + 1] = -gripper(t);
+  }
+  obs["agentview_rgb"] = views[0];
+  obs["eye_in_hand_rgb"] = views[1];
+  obs["ee_pos"] = pos;
+  obs["ee_ori"] = ori;
+  obs["gripper_states"] = grip;
+  return obs;
+}
+
+wm::BCTrainJob tiny_job(const std::string& data, const std::string& out, std::int64_t steps) {
+  wm::BCTrainJob job;
+  job.data = {data};
+  job.out = out;
+  job.config = "tiny";
+  job.steps = steps;
+  job.batch_size = 8;
+  job.lr = 3e-3;
+  job.threads = 1;
+  job.log_every = 5;
+  job.checkpoint_every = 0;
+  job.progress = false;
+  return job;
+}
+
+// A dataset folder with two LiftCube files, once per test process.
+const wmtest::TempDir& dataset() {
+  static const wmtest::TempDir dir("policies");
+  static const bool written = [] {
+    fs::create_directories(dir.path / "data");
+    write_policy_dataset(dir.str("data/lift_a.hdf5"), kTask, 3, 14, 0, {2});
+    write_policy_dataset(dir.str("data/lift_b.hdf5"), kTask, 2, 10, 3);
+    return true;
+  }();
+  (void)written;
+  return dir;
+}
+
+// A trained tiny BC policy file (20 steps), once per test process.
+const std::string& trained_policy() {
+  static const std::string path = [] {
+    const std::string out = dataset().str("trained.a2wp");
+    wm::train_bc(tiny_job(dataset().str("data"), out, 20));
+    return out;
+  }();
+  return path;
+}
+
+std::pair<int, std::string> run(const std::string& command) {
+  std::string out;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// The exported TorchScript policies, once per test process.
+const fs::path& modules() {
+  static const wmtest::TempDir dir("torchscript_policies");
+  static const bool exported = [] {
+    if (!fs::exists(kPython))
+      FAIL("no " << kPython << ": install Debian's python3 and python3-torch (scripts/setup.sh)");
+    const auto [rc, out] = run(std::string(kPython) + " -c 'import torch'");
+    if (rc != 0)
+      FAIL(kPython << " cannot import torch; install python3-torch (apt-get install python3-torch): " << out);
+    const std::string script =
+        std::string(A2W_SOURCE_DIR) + "/tests/worldmodel/export_torchscript_policies.py";
+    const auto [rc2, out2] = run(std::string(kPython) + " " + script + " " + dir.str());
+    if (rc2 != 0) FAIL("exporting the TorchScript test policies failed (" << rc2 << "): " << out2);
+    return true;
+  }();
+  (void)exported;
+  return dir.path;
+}
+
+std::string module(const std::string& name) {
+  return (modules() / name).string();
+}
+
+torch::Tensor tensor_of(const Array& a) {
+  std::vector<std::int64_t> sizes(a.shape().begin(), a.shape().end());
+  return torch::from_blob(const_cast<void*>(a.raw()), sizes, torch::kFloat).clone();
+}
+
+// Physics LiftCube at 16 x 16 with a `steps`-step time limit.
+std::unique_ptr<env::VectorEnv> physics(int n, std::int64_t steps) {
+  tasks::register_tasks();
+  return std::make_unique<env::ThreadedVectorEnv>(
+      [steps](int) -> env::EnvPtr {
+        return std::make_unique<env::TimeLimit>(a2w::make(kTask, {{"image_size", kSize}}), steps);
+      },
+      env::VectorEnvOptions{n, 1, env::AutoresetMode::kDisabled});
+}
+
+std::unique_ptr<env::VectorEnv> imagined(int n, std::int64_t horizon) {
+  tasks::register_tasks();
+  wm::WorldModelEnvOptions o;
+  o.task = kTask;
+  o.num_envs = n;
+  o.autoreset_mode = env::AutoresetMode::kDisabled;
+  o.horizon = horizon;
+  return std::make_unique<wm::WorldModelVectorEnv>(
+      std::make_shared<wm::test::FakeWorldModel>(wm::test::fake_config(kSize)), o);
+}
+
+// Passes act() through and checks every output: [B, H, 7] or [B, 7], finite, in [-1, 1].
+class CheckedPolicy final : public env::Policy {
+ public:
+  explicit CheckedPolicy(std::unique_ptr<env::Policy> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  Array act(const Dict& obs) override {
+    Array a = inner_->act(obs);
+    const auto b = obs.at("ee_pos").as_array().dim(0);
+    CHECK(a.dtype() == DType::kFloat32);
+    CHECK(a.dim(0) == b);
+    CHECK(a.dim(-1) == 7);
+    for (float x : a.span<float>()) {
+      CHECK(std::isfinite(x));
+      CHECK(std::abs(x) <= 1.0f);
+    }
+    shapes.push_back(a.shape());
+    return a;
+  }
+  void reset(const std::vector<bool>& mask) override { inner_->reset(mask); }
+  std::vector<env::Shape> shapes;
+
+ private:
+  std::unique_ptr<env::Policy> inner_;
+};
+
+std::vector<env::EpisodeMetrics> roll(env::VectorEnv& envs, CheckedPolicy& policy, std::int64_t episodes) {
+  env::RolloutOptions ro;
+  ro.episodes = episodes;
+  ro.base_seed = 5;
+  return env::rollout(envs, policy, ro);
+}
+
+}  // namespace
+
+TEST_CASE("BC policy config: presets, dict round trip, validation") {
+  const auto tiny = wm::BCConfig::preset("tiny");
+  tiny.validate();
+  CHECK(tiny.image_size == 16);
+  const auto cpu = wm::BCConfig::preset("cpu");
+  CHECK(cpu.chunk == 8);
+  CHECK(cpu.loss == "l1");
+  auto c = tiny;
+  c.tasks = {"a2w/LiftCube-v0", "a2w/Reach-v0"};
+  c.loss = "mse";
+  const auto back = wm::BCConfig::from_dict(c.to_dict());
+  CHECK(back.to_dict().size() == c.to_dict().size());
+  CHECK(back.tasks == c.tasks);
+  CHECK(back.loss == "mse");
+  CHECK(back.chunk == c.chunk);
+  CHECK(has(message_of<InvalidArgument>([] {
+              wm::BCConfig::from_dict({{"widht", 3}});
+            }),
+            "unknown field 'widht'"));
+  CHECK(has(message_of<InvalidArgument>([] { wm::BCConfig::preset("huge"); }), "expected tiny or cpu"));
+  c.execute = c.chunk + 1;
+  CHECK(has(message_of<InvalidArgument>([&] { c.validate(); }), "execute"));
+  c = tiny;
+  c.image_size = 24;
+  CHECK(has(message_of<InvalidArgument>([&] { c.validate(); }), "multiple of 16"));
+}
+
+TEST_CASE("BC policy training overfits one batch") {
+  wmtest::TempDir dir("bc_overfit");
+  write_policy_dataset(dir.str("one.hdf5"), kTask, 1, 12);
+  auto job = tiny_job(dir.str("one.hdf5"), dir.str("overfit.a2wp"), 300);
+  job.batch_size = 12;
+  job.config_overrides = {{"augment_shift", 0}};
+  job.log_every = 10;
+  const auto r = wm::train_bc(job);
+  REQUIRE(r.curve.size() == 30);
+  CHECK(r.samples == 12);
+  CHECK(r.episodes == 1);
+  CHECK(r.finished);
+  CHECK(r.steps == 300);
+  CHECK(r.curve.back().loss < 0.1 * r.curve.front().loss);
+  CHECK(r.samples_per_second > 0);
+  CHECK(r.tasks == std::vector<std::string>{kTask});
+}
+
+TEST_CASE("BC policy checkpoint round trip: the same actions after save and load") {
+  const auto ck = wm::read_checkpoint(trained_policy());
+  CHECK(env::get(ck.meta, "kind").as_string() == "bc");
+  CHECK(env::get(ck.meta, "step").as_int() == 20);
+  CHECK(ck.has_prefix("optim/"));
+  CHECK(ck.has_prefix("ema/"));
+
+  auto a = wm::BCPolicy::load(trained_policy(), {.task = kTask});
+  CHECK(a->task_row() == 0);
+  CHECK(a->config().image_size == kSize);
+  CHECK(a->config().tasks == std::vector<std::string>{kTask});
+  const Dict obs = observation(3, 1, 2);
+  const Array first = a->act(obs);
+  CHECK(first.shape() == env::Shape{3, a->config().execute, 7});
+  CHECK(a->predict(obs).sizes() == c10::IntArrayRef({3, a->config().chunk, 7}));
+
+  // Loaded again, and exported (inference file: no optimizer state) then loaded: bit-identical actions.
+  CHECK(wm::BCPolicy::load(trained_policy(), {.task = kTask})->act(obs).equals(first));
+  wmtest::TempDir dir("bc_roundtrip");
+  a->save(dir.str("exported.a2wp"), {{"note", "test"}});
+  const auto exported = wm::read_checkpoint(dir.str("exported.a2wp"));
+  CHECK_FALSE(exported.has_prefix("optim/"));
+  CHECK(env::get(exported.meta, "note").as_string() == "test");
+  auto b = wm::BCPolicy::load(dir.str("exported.a2wp"), {.task = kTask});
+  CHECK(b->act(obs).equals(first));
+  // Through load_policy (by content), with an execute override left at the config's.
+  CHECK(wm::load_policy(dir.str("exported.a2wp"))->act(obs).shape() == first.shape());
+
+  // Row b depends on row b only: the first row alone gives the same actions.
+  const Array alone = a->act(observation(1, 1, 2));
+  CHECK(torch::allclose(tensor_of(alone)[0], tensor_of(first)[0], 1e-5, 1e-6));
+
+  // An unknown task has no embedding row and still acts; a sim id maps to its physics task.
+  a->set_task("a2w/NotATask-v0");
+  CHECK(a->task_row() == -1);
+  CHECK(a->act(obs).shape() == first.shape());
+  a->set_task("a2w-sim/LiftCube-v0");
+  CHECK(a->task_row() == 0);
+  CHECK(a->act(obs).equals(first));
+
+  // Missing observation keys are named.
+  Dict partial = obs;
+  partial.erase("ee_ori");
+  CHECK(has(message_of<InvalidArgument>([&] { a->act(partial); }), "ee_ori"));
+}
+
+TEST_CASE("BC policy training is deterministic for a seed and resumes exactly") {
+  wmtest::TempDir dir("bc_determinism");
+  const Dict obs = observation(2, 0, 3);
+  auto train = [&](const std::string& name, std::uint64_t seed, std::int64_t stop_at, bool resume) {
+    auto job = tiny_job(dataset().str("data"), dir.str(name), 16);
+    job.seed = seed;
+    job.stop_at_step = stop_at;
+    job.resume = resume;
+    return wm::train_bc(job);
+  };
+  const auto r1 = train("a.a2wp", 7, 0, false);
+  const auto r2 = train("b.a2wp", 7, 0, false);
+  REQUIRE(r1.curve.size() == r2.curve.size());
+  for (std::size_t i = 0; i < r1.curve.size(); ++i) CHECK(r1.curve[i].loss == r2.curve[i].loss);
+  const Array a1 = wm::BCPolicy::load(dir.str("a.a2wp"))->act(obs);
+  CHECK(wm::BCPolicy::load(dir.str("b.a2wp"))->act(obs).equals(a1));
+
+  const auto other = train("c.a2wp", 8, 0, false);
+  CHECK_FALSE(wm::BCPolicy::load(dir.str("c.a2wp"))->act(obs).equals(a1));
+  CHECK(other.curve.front().loss != r1.curve.front().loss);
+
+  // Interrupted at step 6, then resumed to 16: the same weights as the uninterrupted run.
+  const auto part = train("d.a2wp", 7, 6, false);
+  CHECK_FALSE(part.finished);
+  CHECK(part.steps == 6);
+  const auto rest = train("d.a2wp", 7, 0, true);
+  CHECK(rest.start_step == 6);
+  CHECK(rest.finished);
+  CHECK(rest.curve.back().loss == r1.curve.back().loss);
+  CHECK(wm::BCPolicy::load(dir.str("d.a2wp"))->act(obs).equals(a1));
+}
+
+TEST_CASE("BC policy training keeps successful episodes, reads held-out data, and refuses bad input") {
+  wmtest::TempDir dir("bc_data");
+  auto job = tiny_job(dataset().str("data"), dir.str("p.a2wp"), 4);
+  job.eval_data = {dataset().str("data/lift_b.hdf5")};
+  const auto r = wm::train_bc(job);
+  CHECK(r.episodes == 4);  // episode 2 of lift_a failed
+  CHECK(r.samples == 14 + 14 + 10 + 10);
+  REQUIRE_FALSE(r.eval.empty());
+  CHECK(env::get(r.eval, "samples").as_int() == 20);
+  CHECK(env::get(r.eval, "action_mae").as_double() > 0);
+  CHECK(env::get(r.eval, "action_mae_per_dim").as_list().size() == 7);
+  CHECK(r.to_dict().count("eval") == 1);
+  CHECK(has(r.to_text(), "held-out"));
+
+  job.successful_only = false;
+  job.eval_data.clear();
+  CHECK(wm::train_bc(job).episodes == 5);
+
+  // A data set without proprio, a resume onto a file of another kind, a failed-only data set.
+  wmtest::write_dataset(dir.str("noproprio.hdf5"), kTask, 1, 6);
+  job.data = {dir.str("noproprio.hdf5")};
+  CHECK(has(message_of<InvalidArgument>([&] { wm::train_bc(job); }), "obs/ee_pos"));
+  write_policy_dataset(dir.str("failed.hdf5"), kTask, 2, 6, 0, {0, 1});
+  job.data = {dir.str("failed.hdf5")};
+  job.successful_only = true;
+  CHECK(has(message_of<InvalidArgument>([&] { wm::train_bc(job); }), "no successful episode"));
+  wm::Checkpoint world_model;
+  world_model.meta = {{"step", 3}};
+  world_model.tensors["model/x"] = torch::zeros({2});
+  wm::write_checkpoint(dir.str("wm.a2wm"), world_model);
+  job.data = {dataset().str("data")};
+  job.out = dir.str("wm.a2wm");
+  job.resume = true;
+  CHECK(has(message_of<InvalidArgument>([&] { wm::train_bc(job); }), "not a BC policy checkpoint"));
+}
+
+TEST_CASE("load_policy refuses world-model checkpoints, corrupt files and unknown files") {
+  wmtest::TempDir dir("policy_loader");
+  wm::Checkpoint world_model;
+  world_model.meta = {{"step", 3}};
+  world_model.tensors["model/x"] = torch::zeros({2});
+  wm::write_checkpoint(dir.str("wm.a2wm"), world_model);
+  const auto m1 = message_of<InvalidArgument>([&] { wm::load_policy(dir.str("wm.a2wm")); });
+  CHECK(has(m1, "kind 'bc'"));
+  CHECK(has(m1, "world-model"));
+  world_model.meta["kind"] = "a2w-policy";
+  wm::write_checkpoint(dir.str("other.a2wp"), world_model);
+  CHECK(
+      has(message_of<InvalidArgument>([&] { wm::load_policy(dir.str("other.a2wp")); }), "kind 'a2w-policy'"));
+
+  // One flipped byte in a trained policy: the checksum catches it.
+  fs::copy_file(trained_policy(), dir.str("corrupt.a2wp"));
+  {
+    std::fstream f(dir.str("corrupt.a2wp"), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(dir.str("corrupt.a2wp")) / 2));
+    f.put('\x5a');
+  }
+  CHECK(has(message_of<InvalidArgument>([&] { wm::load_policy(dir.str("corrupt.a2wp")); }), "corrupt.a2wp"));
+
+  std::ofstream(dir.str("notes.txt")) << "not a policy";
+  CHECK(has(message_of<InvalidArgument>([&] { wm::load_policy(dir.str("notes.txt")); }), "got neither"));
+  CHECK(has(message_of<NotFound>([&] { wm::load_policy(dir.str("missing.a2wp")); }), "missing.a2wp"));
+
+  CHECK(wm::is_policy_file("runs/x.a2wp"));
+  CHECK(wm::is_policy_file("x.pt"));
+  CHECK(wm::is_policy_file(dir.str("notes.txt")));
+  CHECK_FALSE(wm::is_policy_file("random"));
+  CHECK_FALSE(wm::is_policy_file("zmq://127.0.0.1:5555"));
+}
+
+TEST_CASE("TorchScript policy with the documented signature acts on the right inputs") {
+  auto one = wm::load_policy(module("one_action.pt"));
+  const Dict obs = observation(3, 2, 1);
+  const Array a = one->act(obs);
+  REQUIRE(a.shape() == env::Shape{3, 7});
+  const auto t = tensor_of(a);
+  const auto mean = [&](const char* key, int row) {
+    const auto& v = obs.at(key).as_array();
+    const std::uint8_t* p = v.data<std::uint8_t>() + row * kSize * kSize * 3;
+    double s = 0;
+    for (int i = 0; i < kSize * kSize * 3; ++i) s += p[i];
+    return s / (kSize * kSize * 3) / 255.0;
+  };
+  for (int r = 0; r < 3; ++r) {
+    CHECK(t[r][0].item<double>() == doctest::Approx(mean("agentview_rgb", r)).epsilon(1e-5));
+    CHECK(t[r][1].item<double>() == doctest::Approx(mean("eye_in_hand_rgb", r)).epsilon(1e-5));
+    for (int j = 0; j < 3; ++j) CHECK(t[r][2 + j].item<float>() == ee(2, 1 + r, j));
+    CHECK(t[r][5].item<float>() == gripper(1 + r));
+    CHECK(t[r][6].item<float>() == 1.0f);  // the module says 2: clipped
+  }
+
+  // A chunk module with image_size 16 gets 32 x 32 frames resized to 16 x 16.
+  auto chunk = wm::load_policy(module("chunk.pt"));
+  const Array c = chunk->act(observation(2, 0, 0, 32));
+  REQUIRE(c.shape() == env::Shape{2, 4, 7});
+  const auto ct = tensor_of(c);
+  for (int h = 0; h < 4; ++h) CHECK(ct[1][h][6].item<float>() == -1.0f + 0.25f * static_cast<float>(h));
+}
+
+TEST_CASE("TorchScript policy with a wrong signature is refused, naming the expected inputs and outputs") {
+  for (const char* name : {"bad_signature.pt", "tuple_output.pt", "wrong_width.pt"}) {
+    CAPTURE(name);
+    const auto m = message_of<InvalidArgument>([&] { wm::load_policy(module(name)); });
+    CHECK(has(m, name));
+    CHECK(has(m, "agentview_rgb: uint8 [B, H, W, 3]"));
+    CHECK(has(m, "eye_in_hand_rgb: uint8 [B, H, W, 3]"));
+    CHECK(has(m, "proprio: float32 [B, 8]"));
+    CHECK(has(m, "float32 [B, 7] or [B, Ha, 7]"));
+  }
+  CHECK(has(message_of<InvalidArgument>([&] { wm::load_policy(module("bad_signature.pt")); }),
+            "forward(x: Tensor)"));
+  CHECK(has(message_of<InvalidArgument>([&] { wm::load_policy(module("tuple_output.pt")); }),
+            "(Tensor, Tensor)"));
+  CHECK(has(message_of<InvalidArgument>([&] { wm::load_policy(module("wrong_width.pt")); }), "[2, 6]"));
+}
+
+TEST_CASE("BC and TorchScript policies step a physics task") {
+  auto envs = physics(2, 5);
+  for (const std::string& path : {trained_policy(), module("one_action.pt"), module("chunk.pt")}) {
+    CAPTURE(path);
+    auto loaded = wm::load_policy(path, envs.get());
+    if (auto* bc = dynamic_cast<wm::BCPolicy*>(loaded.get())) CHECK(bc->task_row() == 0);
+    CheckedPolicy policy(std::move(loaded));
+    const auto eps = roll(*envs, policy, 3);
+    REQUIRE(eps.size() == 3);
+    for (const auto& e : eps) {
+      CHECK(e.length <= 5);
+      CHECK((e.terminated || e.truncated));
+    }
+    CHECK_FALSE(policy.shapes.empty());
+  }
+  envs->close();
+}
+
+TEST_CASE("BC and TorchScript policies step A2World-sim (fake world model)") {
+  auto envs = imagined(2, 4);
+  CHECK(envs->single_spec().id == "a2w-sim/LiftCube-v0");
+  for (const std::string& path : {trained_policy(), module("one_action.pt"), module("chunk.pt")}) {
+    CAPTURE(path);
+    auto loaded = wm::load_policy(path, envs.get());
+    if (auto* bc = dynamic_cast<wm::BCPolicy*>(loaded.get())) CHECK(bc->task_row() == 0);
+    CheckedPolicy policy(std::move(loaded));
+    const auto eps = roll(*envs, policy, 3);
+    REQUIRE(eps.size() == 3);
+    for (const auto& e : eps) {
+      CHECK(e.length <= 4);
+      CHECK(e.final_info.at("imagined").as_bool());
+    }
+    CHECK_FALSE(policy.shapes.empty());
+  }
+  envs->close();
+}
