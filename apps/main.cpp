@@ -304,7 +304,7 @@ int cmd_rollout(const Args& args) {
               "options: docs/bridge-protocol.md) "
               "(wm: expert needs physics)",
               "expert")
-      .option("noise", "STD", "expert action noise (Gaussian std on [-1, 1] actions)", "0")
+      .option("noise", "STD", "action noise (Gaussian std on [-1, 1] actions)", "0")
       .option("episodes", "N", "episodes", "10")
       .option("seed", "S", "base seed; episode k starts from episode_seed(S, k, 0)", "0")
       .option("num-envs", "N", "envs stepped together (0: min(episodes, 8))", "0")
@@ -870,7 +870,8 @@ int cmd_eval(const Args& args) {
       "eval --policies P[,P] --tasks ID[,ID] --out FILE [options]",
       "Paired evaluation: every policy on every task over a fixed, versioned seed list, in physics and in "
       "A2World-sim; one JSON line per episode appended to --out as it finishes; a rerun skips what is done.");
-  c.option("policies", "P[,P]", "random | expert[@NOISE] (physics only) | policy file | zmq:// | openpi://",
+  c.option("policies", "P[,P]",
+           "random | expert (physics only) | policy file | zmq:// | openpi://, each with an optional @NOISE",
            "", true)
       .option("tasks", "ID[,ID]", "physics task ids", "", true)
       .option("out", "FILE", "results file (JSON Lines, appended)", "", true)

@@ -16,6 +16,7 @@ PACKAGES=(
   python3-websockets  # the OpenPI-style websocket peers of tests/bridges and a2w bench bridge
   clang libclang-rt-14-dev  # bridges/fuzz: libFuzzer with ASan/UBSan
   python3-torch  # exports the TorchScript world models of tests/worldmodel (bring your own model)
+  chromium  # tests/bench: the correlation report renders in a headless browser
 )
 
 missing=()

@@ -71,9 +71,10 @@ std::vector<std::string> camera_keys(const env::Dict& obs) {
 
 }  // namespace
 
-std::unique_ptr<env::Policy> make_policy(const std::string& name, env::VectorEnv& envs, double noise,
-                                         std::uint64_t seed) {
-  if (name == "expert") return std::make_unique<tasks::ExpertPolicy>(envs, noise, seed);
+namespace {
+
+std::unique_ptr<env::Policy> make_noiseless_policy(const std::string& name, env::VectorEnv& envs,
+                                                   std::uint64_t seed) {
   if (name == "random") return std::make_unique<env::RandomPolicy>(envs.single_spec().action_space, seed);
   // A policy served elsewhere (a2w serve policy, a Python serve_policy, an OpenPI server); URL options in
   // bridges/include/a2w/bridge/serve.h.
@@ -84,6 +85,17 @@ std::unique_ptr<env::Policy> make_policy(const std::string& name, env::VectorEnv
       "unknown policy '" + name +
       "'; expected one of: expert, random, zmq://HOST:PORT, openpi://HOST:PORT, or a policy file "
       "(*.a2wp from a2w policy train, a TorchScript *.pt)");
+}
+
+}  // namespace
+
+std::unique_ptr<env::Policy> make_policy(const std::string& name, env::VectorEnv& envs, double noise,
+                                         std::uint64_t seed) {
+  // The expert draws its own noise (it knows when it is idle); any other policy gets it added to its actions.
+  if (name == "expert") return std::make_unique<tasks::ExpertPolicy>(envs, noise, seed);
+  auto policy = make_noiseless_policy(name, envs, seed);
+  if (noise > 0) return std::make_unique<env::NoisyPolicy>(std::move(policy), noise, seed ^ 0x4E4F495345ull);
+  return policy;
 }
 
 RolloutReport run_rollout(const RolloutJob& job) {

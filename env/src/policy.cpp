@@ -1,5 +1,9 @@
 #include "a2w/env/policy.h"
 
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 namespace a2w::env {
 
 namespace {
@@ -36,6 +40,27 @@ Array RandomPolicy::act(const Dict& obs) {
   Array out(box.dtype(), shape);
   // Rows in order from one stream: row i's action depends on the seed and on i, never on threads.
   for (std::int64_t i = 0; i < b; ++i) out.row(i).copy_from(box.sample(rng_).as_array());
+  return out;
+}
+
+NoisyPolicy::NoisyPolicy(std::unique_ptr<Policy> inner, double stddev, std::uint64_t seed)
+    : inner_(std::move(inner)), stddev_(stddev), rng_(seed) {
+  if (!inner_) throw InvalidArgument("NoisyPolicy: expected a policy, got null");
+  if (!(stddev >= 0.0) || !std::isfinite(stddev))
+    throw InvalidArgument("NoisyPolicy: expected a noise stddev >= 0, got " + std::to_string(stddev));
+}
+
+std::string NoisyPolicy::name() const {
+  return inner_->name() + "@" + std::to_string(stddev_);
+}
+
+Array NoisyPolicy::act(const Dict& obs) {
+  Array out = inner_->act(obs).clone();  // the inner policy may hand out a view of its own buffer
+  if (out.dtype() != DType::kFloat32)
+    throw InvalidArgument("NoisyPolicy: expected float32 actions from " + inner_->name());
+  float* a = out.data<float>();
+  for (std::int64_t i = 0; i < out.size(); ++i)
+    a[i] = static_cast<float>(std::clamp(static_cast<double>(a[i]) + stddev_ * rng_.normal(), -1.0, 1.0));
   return out;
 }
 

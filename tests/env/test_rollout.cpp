@@ -53,7 +53,7 @@ class CounterPolicy final : public Policy {
 
 std::vector<EpisodeMetrics> run(int num_envs, int threads, Policy& policy, RolloutOptions options) {
   ThreadedVectorEnv vec([](int i) { return std::make_unique<CounterEnv>(i); },
-                VectorEnvOptions{num_envs, threads, AutoresetMode::kDisabled});
+                        VectorEnvOptions{num_envs, threads, AutoresetMode::kDisabled});
   return rollout(vec, policy, options);
 }
 
@@ -207,8 +207,44 @@ TEST_CASE("RandomPolicy samples the action Box, seeded") {
 
   RandomPolicy r(box(-1, 1, {2}), 1);
   ThreadedVectorEnv vec([](int i) { return std::make_unique<CounterEnv>(i); },
-                VectorEnvOptions{2, 1, AutoresetMode::kDisabled});
+                        VectorEnvOptions{2, 1, AutoresetMode::kDisabled});
   RolloutOptions options;
   options.episodes = 4;
   CHECK(rollout(vec, r, options).size() == 4);
+}
+
+namespace {
+
+// Always the same action, from its own buffer (a NoisyPolicy must not write into it).
+class ConstantPolicy final : public Policy {
+ public:
+  std::string name() const override { return "constant"; }
+  Array act(const Dict&) override {
+    for (std::int64_t i = 0; i < buffer.size(); ++i) buffer.data<float>()[i] = 0.9f;
+    return buffer;
+  }
+  Array buffer{DType::kFloat32, {2, 3}};
+};
+
+}  // namespace
+
+TEST_CASE(
+    "NoisyPolicy adds seeded Gaussian noise, clips to [-1, 1], leaves the inner policy's buffer alone") {
+  auto inner = std::make_unique<ConstantPolicy>();
+  ConstantPolicy* raw = inner.get();
+  NoisyPolicy a(std::move(inner), 0.5, 3), b(std::make_unique<ConstantPolicy>(), 0.5, 3);
+  Dict obs{{"x", Array(DType::kFloat32, {2, 1})}};
+  const Array x = a.act(obs);
+  CHECK(x.equals(b.act(obs)));
+  bool moved = false;
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    CHECK(x.data<float>()[i] <= 1.0f);
+    CHECK(x.data<float>()[i] >= -1.0f);
+    moved |= x.data<float>()[i] != 0.9f;
+  }
+  CHECK(moved);
+  CHECK(raw->buffer.data<float>()[0] == 0.9f);
+  CHECK_FALSE(x.equals(a.act(obs)));  // the stream moves on
+  CHECK(NoisyPolicy(std::make_unique<ConstantPolicy>(), 0.0, 1).act(obs).equals(raw->act(obs)));
+  CHECK_THROWS_AS(NoisyPolicy(std::make_unique<ConstantPolicy>(), -0.1, 1), a2w::InvalidArgument);
 }

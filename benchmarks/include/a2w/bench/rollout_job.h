@@ -20,8 +20,10 @@
 
 namespace a2w::bench {
 
-// Policies by name: "expert" (the task's scripted expert, privileged state), "random" (uniform actions).
-// Throws InvalidArgument listing the known names.
+// Policies by name: "expert" (the task's scripted expert, privileged state), "random" (uniform actions), a
+// remote policy URL (zmq://, openpi://) or a policy file (wm/policy_loader.h). noise > 0: the expert's action
+// noise, or Gaussian noise added to any other policy's actions (env::NoisyPolicy). Throws InvalidArgument
+// listing the known names.
 std::unique_ptr<env::Policy> make_policy(const std::string& name, env::VectorEnv& envs, double noise,
                                          std::uint64_t seed);
 

@@ -5,6 +5,7 @@
 // act() gets a batch Dict as VectorEnv returns it (arrays [B, ...], texts a List) and returns either
 // f32 [B, A] (one action per env) or f32 [B, H, A] (an action chunk per env; the rollout executes it).
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,23 @@ class RandomPolicy final : public Policy {
 
  private:
   SpacePtr space_;
+  Rng rng_;
+};
+
+// Another policy with Gaussian noise on its actions: every element of act()'s output (one action [B, A] or a
+// chunk [B, H, A], float32 in [-1, 1]) gets N(0, stddev) added from one seeded stream, then is clipped to
+// [-1, 1]; the action-noise variants of a policy population ("policy@0.3"). Throws InvalidArgument for a
+// negative or non-finite stddev, or an inner output that is not float32.
+class NoisyPolicy final : public Policy {
+ public:
+  NoisyPolicy(std::unique_ptr<Policy> inner, double stddev, std::uint64_t seed);
+  std::string name() const override;
+  Array act(const Dict& obs) override;
+  void reset(const std::vector<bool>& mask) override { inner_->reset(mask); }
+
+ private:
+  std::unique_ptr<Policy> inner_;
+  double stddev_;
   Rng rng_;
 };
 
