@@ -29,6 +29,7 @@
 #include "a2w/tasks/task_template.h"
 #include "a2w/tasks/tasks.h"
 #include "a2w/tasks/validate.h"
+#include "a2w/wm/a2world.h"
 #include "a2w/wm/export.h"
 #include "a2w/wm/fidelity_eval.h"
 #include "a2w/wm/register_sim.h"
@@ -297,7 +298,7 @@ int cmd_rollout(const Args& args) {
   c.option("task", "ID", "task id (a2w tasks list); a2w-sim/<Task>-v0 runs in A2World-sim", "", true)
       .option("sim", "KIND", "physics | wm (A2World-sim, the world model imagines every frame)", "physics")
       .option("checkpoint", "FILE", "wm: a2w checkpoint or TorchScript module (default: the shipped one)")
-      .option("device", "DEV", "wm: cpu | cuda", "cpu")
+      .option("device", "DEV", "cpu | cuda: A2World-sim's and a policy file's network", "cpu")
       .option("policy", "NAME",
               "expert | random | a policy file (.a2wp, TorchScript .pt) | zmq://HOST:PORT | "
               "openpi://HOST:PORT (remote; "
@@ -819,6 +820,8 @@ int cmd_wm_eval(const Args& args) {
       .option("video-episodes", "N", "episodes in the video", "3")
       .option("strip", "FILE", "PNG: true and imagined agent view at 0, h/4, ..., h (h: --strip-horizon)")
       .option("strip-horizon", "H", "last step of the strip", "32")
+      .option("sampling-steps", "N", "A2World: sampler steps (0: the checkpoint's)", "0")
+      .option("sampler", "KIND", "A2World: euler | heun (default: the checkpoint's)")
       .option("device", "DEV", "cpu | cuda", "cpu")
       .option("threads", "N", "LibTorch threads (0: one per core)", "0")
       .flag("overwrite", "replace existing --video/--strip files")
@@ -852,6 +855,13 @@ int cmd_wm_eval(const Args& args) {
   a2w::tasks::register_tasks();  // the physics tasks replay the episodes and judge imagined states
   const std::string path = c.get("checkpoint").empty() ? a2w::wm::default_checkpoint() : c.get("checkpoint");
   auto model = a2w::wm::load_sim_model(path, c.get("device"));
+  const auto steps = static_cast<int>(c.get_int("sampling-steps", 0, 1000));
+  if (steps > 0 || !c.get("sampler").empty()) {
+    auto* a2world = dynamic_cast<a2w::wm::A2World*>(model.get());
+    if (!a2world) throw UsageError("--sampling-steps/--sampler: " + path + " is not an A2World checkpoint");
+    a2world->set_sampler(steps > 0 ? steps : a2world->config().sampling_steps,
+                         c.get("sampler").empty() ? a2world->config().sampler : c.get("sampler"));
+  }
   const auto report = a2w::wm::evaluate_fidelity(*model, o, path);
   if (!strip.empty()) {
     if (report.strip.size() == 0)

@@ -74,13 +74,13 @@ std::vector<std::string> camera_keys(const env::Dict& obs) {
 namespace {
 
 std::unique_ptr<env::Policy> make_noiseless_policy(const std::string& name, env::VectorEnv& envs,
-                                                   std::uint64_t seed) {
+                                                   std::uint64_t seed, const std::string& device) {
   if (name == "random") return std::make_unique<env::RandomPolicy>(envs.single_spec().action_space, seed);
   // A policy served elsewhere (a2w serve policy, a Python serve_policy, an OpenPI server); URL options in
   // bridges/include/a2w/bridge/serve.h.
   if (bridge::is_remote_policy(name)) return bridge::make_remote_policy(name, &envs);
   // A learned policy from a file (a BC checkpoint, a TorchScript module; wm/policy_loader.h), by content.
-  if (wm::is_policy_file(name)) return wm::load_policy(name, &envs);
+  if (wm::is_policy_file(name)) return wm::load_policy(name, &envs, device);
   throw InvalidArgument(
       "unknown policy '" + name +
       "'; expected one of: expert, random, zmq://HOST:PORT, openpi://HOST:PORT, or a policy file "
@@ -90,10 +90,10 @@ std::unique_ptr<env::Policy> make_noiseless_policy(const std::string& name, env:
 }  // namespace
 
 std::unique_ptr<env::Policy> make_policy(const std::string& name, env::VectorEnv& envs, double noise,
-                                         std::uint64_t seed) {
+                                         std::uint64_t seed, const std::string& device) {
   // The expert draws its own noise (it knows when it is idle); any other policy gets it added to its actions.
   if (name == "expert") return std::make_unique<tasks::ExpertPolicy>(envs, noise, seed);
-  auto policy = make_noiseless_policy(name, envs, seed);
+  auto policy = make_noiseless_policy(name, envs, seed, device);
   if (noise > 0) return std::make_unique<env::NoisyPolicy>(std::move(policy), noise, seed ^ 0x4E4F495345ull);
   return policy;
 }
@@ -143,7 +143,7 @@ RolloutReport run_rollout(const RolloutJob& job) {
         env::VectorEnvOptions{num_envs, job.num_threads, env::AutoresetMode::kDisabled});
   }
   env::VectorEnv& envs = *vec;
-  auto policy = make_policy(job.policy, envs, job.noise, job.seed);
+  auto policy = make_policy(job.policy, envs, job.noise, job.seed, job.device);
 
   env::Progress progress("rollout " + job.task, job.episodes, job.progress ? stderr : nullptr);
   std::int64_t successes = 0, done = 0, steps = 0;

@@ -58,7 +58,7 @@ TEST_CASE("numel checks negative dims and overflow") {
   CHECK(shape_str({2, 3}) == "[2, 3]");
 }
 
-TEST_CASE("row, rows and reshape are views sharing storage; clone is deep") {
+TEST_CASE("row, rows and reshape are views sharing storage, clone is deep") {
   Array a = Array::from(std::vector<std::int32_t>{0, 1, 2, 3, 4, 5}, {3, 2});
   Array r = a.row(1);
   CHECK(r.shape() == Shape{2});
@@ -109,7 +109,7 @@ TEST_CASE("copy_from checks dtype and shape and names both") {
   CHECK(dst.at(6) == 0.0);
 }
 
-TEST_CASE("astype converts and saturates; has_non_finite") {
+TEST_CASE("astype converts and saturates, has_non_finite") {
   Array f = Array::from({-1.5f, 0.0f, 300.0f, NAN});
   Array u = f.astype(DType::kUInt8);
   CHECK(u.data<std::uint8_t>()[0] == 0);

@@ -45,7 +45,7 @@ TEST_CASE("Progress off a terminal prints plain lines, the last one from finish(
   CHECK(a2w::test::contains(out, "success 0.5"));
 }
 
-TEST_CASE("Progress counts advances from many threads; unknown totals and silence work") {
+TEST_CASE("Progress counts advances from many threads, unknown totals and silence work") {
   Progress p("steps", 0, nullptr);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)

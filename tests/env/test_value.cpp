@@ -39,7 +39,7 @@ TEST_CASE("Value accessors name the expected and the actual kind") {
   CHECK(message_of<a2w::InvalidArgument>([] { Value(List{}).as_array(); }) == "expected array, got list");
 }
 
-TEST_CASE("copies share containers and arrays; clone is deep") {
+TEST_CASE("copies share containers and arrays, clone is deep") {
   Value a(Dict{{"x", Array::from({1.0f, 2.0f})}, {"l", List{1, 2}}});
   Value shallow = a;
   shallow.as_dict()["y"] = 3;

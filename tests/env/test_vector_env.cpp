@@ -144,7 +144,7 @@ TEST_CASE("SAME_STEP: the ending step returns the new episode's obs and the fina
   CHECK(model[1].episode >= 2);
 }
 
-TEST_CASE("DISABLED: ended envs must be reset with a mask; stepping them throws") {
+TEST_CASE("DISABLED: ended envs must be reset with a mask, stepping them throws") {
   ThreadedVectorEnv vec = make_counter_vec(3, 1, AutoresetMode::kDisabled);
   vec.reset(5);
   std::vector<std::int64_t> lengths;
@@ -200,7 +200,7 @@ TEST_CASE("DISABLED: ended envs must be reset with a mask; stepping them throws"
   CHECK_THROWS_AS(vec.reset(std::nullopt, Dict{{"reset_mask", List{true}}}), a2w::InvalidArgument);
 }
 
-TEST_CASE("reset_mask needs DISABLED; explicit seeds; a new base seed restarts the episode count") {
+TEST_CASE("reset_mask needs DISABLED, explicit seeds, a new base seed restarts the episode count") {
   ThreadedVectorEnv vec = make_counter_vec(2, 1, AutoresetMode::kNextStep);
   const std::string msg = message_of<a2w::InvalidArgument>([&] {
     vec.reset(1, Dict{{"reset_mask", List{true, false}}});
@@ -259,7 +259,7 @@ TEST_CASE("batches do not depend on the number of threads") {
   }
 }
 
-TEST_CASE("env i always runs on worker i % T (worker 0 the calling thread); with one thread all on the caller") {
+TEST_CASE("env i always runs on worker i % T (worker 0 the calling thread), with one thread all on the caller") {
   auto log = std::make_shared<ThreadLog>();
   {
     ThreadedVectorEnv vec([log](int i) { return std::make_unique<CounterEnv>(i, 0, log); },

@@ -155,7 +155,7 @@ TEST_CASE("renderer: depth in metres along the camera axis") {
   CHECK(std::abs(side.depth_at(32, 32) - 1.4f) < 1e-3f);
 }
 
-TEST_CASE("renderer: the same state renders bitwise-identical pixels; a new state does not") {
+TEST_CASE("renderer: the same state renders bitwise-identical pixels, a new state does not") {
   Scene s;
   Renderer r(s.model.get(), size(64, 64));
   const Image a = render(r, s.data.get(), 0);

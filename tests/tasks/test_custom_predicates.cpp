@@ -73,7 +73,7 @@ TEST_CASE("registering: names are checked, built-ins and duplicates refused") {
   CHECK(std::find(names.begin(), names.end(), "test_upright") != names.end());
 }
 
-TEST_CASE("a task file uses a custom predicate; it is evaluated on the state") {
+TEST_CASE("a task file uses a custom predicate, it is evaluated on the state") {
   register_upright();
   const TaskDef def = parse_task(kTask, "c.yaml");
   CHECK(def.success_text == "held(2, all(test_upright(cube, 0.2), not(lifted(cube, 0.05))))");

@@ -93,7 +93,7 @@ TEST_CASE("the same seed gives bitwise-identical observations, images included")
   CHECK(!rc.info.at("state/object_poses").as_array().equals(ra.info.at("state/object_poses").as_array()));
 }
 
-TEST_CASE("actions are validated: shape, dtype, NaN; out-of-range values are clipped") {
+TEST_CASE("actions are validated: shape, dtype, NaN, out-of-range values are clipped") {
   auto e = test::make_env("reach.yaml");
   CHECK_THROWS_WITH_AS(e->step(test::action({0, 0, 0, 0, 0, 0, 0})), doctest::Contains("reset()"), Error);
   e->reset(0);
@@ -158,7 +158,7 @@ TEST_CASE("physics divergence ends the episode truncated with info physics_diver
   }
 }
 
-TEST_CASE("MuJoCo errors become a2w::Error at the guarded boundary; warnings are recorded") {
+TEST_CASE("MuJoCo errors become a2w::Error at the guarded boundary, warnings are recorded") {
   CHECK_THROWS_WITH_AS(guarded_mujoco_call(
                            "test call", [](void*) { mju_error("boom from inside MuJoCo"); }, nullptr),
                        doctest::Contains("test call: MuJoCo error: boom from inside MuJoCo"), Error);
@@ -176,7 +176,7 @@ TEST_CASE("MuJoCo errors become a2w::Error at the guarded boundary; warnings are
                        doctest::Contains("bad scene"), Error);
 }
 
-TEST_CASE("erase: the cameras draw neither the robot nor the objects; physics and state are unchanged") {
+TEST_CASE("erase: the cameras draw neither the robot nor the objects, physics and state are unchanged") {
   auto shown = test::make_env("stack_cubes.yaml", {{"image_size", 32}});
   auto erased = test::make_env("stack_cubes.yaml", {{"image_size", 32}, {"erase", true}});
   auto rs = shown->reset(7), re = erased->reset(7);

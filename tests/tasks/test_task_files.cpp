@@ -83,7 +83,7 @@ TEST_CASE("register_tasks registers every built-in task and describe_task report
   CHECK(env->spec().max_episode_steps == 100);
 }
 
-TEST_CASE("user task files from A2W_TASK_PATH register as user/<Name>-v0; broken ones fail on make") {
+TEST_CASE("user task files from A2W_TASK_PATH register as user/<Name>-v0, broken ones fail on make") {
   const auto dir = std::filesystem::temp_directory_path() / "a2w_test_user_tasks";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "mini.yaml") << kGood;

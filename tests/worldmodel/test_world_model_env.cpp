@@ -171,7 +171,7 @@ TEST_CASE("observation and action spaces, keys, dtypes and shapes are the physic
   CHECK(sim.render().shape() == env::Shape{kSize, 2 * kSize, 3});
 }
 
-TEST_CASE("the context shifts: oldest frame out, predicted frame in; the anchor stays the first frame") {
+TEST_CASE("the context shifts: oldest frame out, predicted frame in, the anchor stays the first frame") {
   auto model = std::make_shared<FakeWorldModel>();
   wm::WorldModelEnv sim(model, sim_options(1, AutoresetMode::kDisabled));
   const auto r = sim.reset(std::uint64_t{5});
@@ -247,7 +247,7 @@ TEST_CASE("NEXT_STEP: the step after an end resets, ignores the action, reward 0
   }
 }
 
-TEST_CASE("SAME_STEP: the ending step resets at once; final_obs and final_info hold the imagined end") {
+TEST_CASE("SAME_STEP: the ending step resets at once, final_obs and final_info hold the imagined end") {
   auto model = std::make_shared<FakeWorldModel>();
   wm::WorldModelVectorEnv vec(model, sim_options(2, AutoresetMode::kSameStep, 2));
   vec.reset(std::uint64_t{3});
@@ -273,7 +273,7 @@ TEST_CASE("SAME_STEP: the ending step resets at once; final_obs and final_info h
   CHECK(shift == 1 + static_cast<int>(wm::imagined_step_seed(env::episode_seed(3, 0, 0), 1) % 13));
 }
 
-TEST_CASE("DISABLED: an ended env must be reset explicitly; reset_mask only in DISABLED mode") {
+TEST_CASE("DISABLED: an ended env must be reset explicitly, reset_mask only in DISABLED mode") {
   auto model = std::make_shared<FakeWorldModel>();
   wm::WorldModelVectorEnv vec(model, sim_options(2, AutoresetMode::kDisabled, 1));
   CHECK(has(message_of<Error>([&] { vec.step(actions(2)); }), "has not been reset"));
@@ -449,7 +449,7 @@ TEST_CASE("rollout() runs a policy through the batched world-model env") {
   CHECK(model->batch_sizes.front() == 3);
 }
 
-TEST_CASE("the source must fit the model; predicate termination needs a source that can judge") {
+TEST_CASE("the source must fit the model, predicate termination needs a source that can judge") {
   auto model = std::make_shared<FakeWorldModel>(wm::test::fake_config(48));
   auto o = sim_options(1, AutoresetMode::kDisabled);
   o.source = [] { return physics(); };  // 32x32 frames for a model of 48x48
@@ -464,7 +464,7 @@ TEST_CASE("the source must fit the model; predicate termination needs a source t
             "state_dim 20"));
 }
 
-TEST_CASE("registry: a2w-sim ids mirror the physics tasks; a missing checkpoint is a clear error") {
+TEST_CASE("registry: a2w-sim ids mirror the physics tasks, a missing checkpoint is a clear error") {
   tasks::register_tasks();
   wm::register_sim_envs();
   CHECK(a2w::is_registered("a2w-sim/LiftCube-v0"));

@@ -23,15 +23,15 @@ namespace a2w::bench {
 // Policies by name: "expert" (the task's scripted expert, privileged state), "random" (uniform actions), a
 // remote policy URL (zmq://, openpi://) or a policy file (wm/policy_loader.h). noise > 0: the expert's action
 // noise, or Gaussian noise added to any other policy's actions (env::NoisyPolicy). Throws InvalidArgument
-// listing the known names.
+// listing the known names. `device` ("cpu", "cuda") is where a policy file's network runs.
 std::unique_ptr<env::Policy> make_policy(const std::string& name, env::VectorEnv& envs, double noise,
-                                         std::uint64_t seed);
+                                         std::uint64_t seed, const std::string& device = "cpu");
 
 struct RolloutJob {
   std::string task;             // registry id (a sim id "a2w-sim/..." implies sim = "wm")
   std::string sim = "physics";  // "physics" or "wm" (A2World-sim)
   std::string checkpoint;       // wm: a2w checkpoint or TorchScript module; empty: the shipped default
-  std::string device = "cpu";   // wm: "cpu" or "cuda"
+  std::string device = "cpu";   // "cpu" or "cuda": A2World-sim and a policy file's network
   std::string policy = "expert";
   double noise = 0.0;  // expert action noise (std of Gaussian noise on [-1, 1] actions)
   std::int64_t episodes = 10;
