@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "a2w/env/error.h"
+#include "a2w/wm/device.h"
 #include "a2w/wm/precision.h"
 #include "a2w/wm/register_sim.h"
 
@@ -41,18 +42,6 @@ int int_field(const env::Value& v, const std::string& key) {
   const auto x = v.as_int();
   if (x < -(1 << 30) || x > (1 << 30)) bad("field '" + key + "' is out of range: " + std::to_string(x));
   return static_cast<int>(x);
-}
-
-torch::Device parse_device(const std::string& name, const std::string& who) {
-  try {
-    torch::Device d(name);
-    if (d.is_cuda() && !torch::cuda::is_available())
-      throw InvalidArgument(who + ": device '" + name +
-                            "' asked for, but this LibTorch build or machine has no CUDA");
-    return d;
-  } catch (const c10::Error&) {
-    throw InvalidArgument(who + ": expected device \"cpu\", \"cuda\" or \"cuda:N\", got '" + name + "'");
-  }
 }
 
 std::string shape_of(const env::Array& a) {

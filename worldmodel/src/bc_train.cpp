@@ -15,7 +15,9 @@
 #include "a2w/wm/adamw.h"
 #include "a2w/wm/bc_policy.h"
 #include "a2w/wm/checkpoint.h"
+#include "a2w/wm/device.h"
 #include "a2w/wm/episode_index.h"
+#include "a2w/wm/lr_schedule.h"
 #include "a2w/wm/precision.h"
 #include "a2w/wm/threads.h"
 
@@ -65,18 +67,6 @@ BCCurvePoint curve_point_from(const env::Dict& d) {
   return p;
 }
 
-torch::Device parse_device(const std::string& name) {
-  try {
-    torch::Device d(name);
-    if (d.is_cuda() && !torch::cuda::is_available())
-      throw InvalidArgument("BCTrainJob.device: '" + name +
-                            "' asked for, but this LibTorch build or machine has no CUDA");
-    return d;
-  } catch (const c10::Error&) {
-    throw InvalidArgument("BCTrainJob.device: expected \"cpu\", \"cuda\" or \"cuda:N\", got '" + name + "'");
-  }
-}
-
 void check_job(const BCTrainJob& job) {
   if (job.data.empty())
     throw InvalidArgument("BCTrainJob: expected at least one dataset folder in data, got none");
@@ -101,14 +91,6 @@ BCConfig apply_overrides(const BCConfig& base, const env::Dict& overrides) {
   auto d = base.to_dict();
   for (const auto& [k, v] : overrides) d[k] = v;
   return BCConfig::from_dict(d);
-}
-
-// Linear warm-up to `lr`, then cosine decay to min_ratio * lr at the last step.
-double learning_rate(const BCTrainJob& job, std::int64_t warmup, std::int64_t step) {
-  if (step < warmup) return job.lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  const double span = std::max<double>(1.0, static_cast<double>(job.steps - warmup));
-  const double f = std::min(1.0, static_cast<double>(step - warmup) / span);
-  return job.lr * (job.min_lr_ratio + (1.0 - job.min_lr_ratio) * 0.5 * (1.0 + std::cos(M_PI * f)));
 }
 
 // Every sample of the kept episodes, in memory.
@@ -388,7 +370,7 @@ std::string BCTrainReport::to_text() const {
 
 BCTrainReport train_bc(const BCTrainJob& job) {
   check_job(job);
-  const auto device = parse_device(job.device);
+  const auto device = parse_device(job.device, "BCTrainJob.device");
   const int threads = set_torch_threads(job.threads);
   BCTrainReport report;
   report.out = job.out;
@@ -508,7 +490,7 @@ BCTrainReport train_bc(const BCTrainJob& job) {
            (job.max_minutes > 0 && seconds_since(t0) >= 60.0 * job.max_minutes);
   };
   for (; step < job.steps && !out_of_time(); ++step) {
-    const double lr = learning_rate(job, warmup, step);
+    const double lr = warmup_cosine_lr(job.lr, job.min_lr_ratio, warmup, job.steps, step);
     const Batch batch =
         make_batch(samples, cpu_norm, job.batch_size, config.augment_shift, job.seed, step, device);
     optimizer.zero_grad();

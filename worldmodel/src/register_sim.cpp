@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "a2w/env/registry.h"
+#include "a2w/wm/device.h"
 #include "a2w/wm/world_model.h"
 #include "a2w/wm/world_model_env.h"
 
@@ -71,18 +72,6 @@ std::string checkpoint_path(const std::string& sim_id, const std::string& given)
   return fallback;
 }
 
-torch::Device parse_device(const std::string& sim_id, const std::string& name) {
-  try {
-    const torch::Device d(name);
-    if (d.is_cuda() && !torch::cuda::is_available())
-      throw InvalidArgument(sim_id + ": device '" + name +
-                            "' asked for, but this LibTorch has no CUDA device available; use device 'cpu'");
-    return d;
-  } catch (const c10::Error&) {
-    throw InvalidArgument(sim_id + ": expected device 'cpu', 'cuda' or 'cuda:N', got '" + name + "'");
-  }
-}
-
 // The model and env options of a task's sim from its options; num_envs and autoreset_mode left at defaults.
 struct Prepared {
   std::shared_ptr<WorldModel> model;
@@ -93,7 +82,7 @@ Prepared prepare(std::string_view task, const env::Dict& options) {
   const std::string physics = is_sim_id(task) ? physics_id_of(task) : std::string(task);
   const std::string sim_id = sim_id_of(physics);
   const SimSettings s = parse_settings(sim_id, options);
-  const torch::Device device = parse_device(sim_id, s.device);
+  const torch::Device device = parse_device(s.device, sim_id);
   const std::string path = checkpoint_path(sim_id, s.checkpoint);
   std::shared_ptr<WorldModel> model = load_world_model(path, device);
   const int size = model->config().image_size;
@@ -148,7 +137,7 @@ std::string default_checkpoint() {
 
 std::shared_ptr<WorldModel> load_sim_model(const std::string& path, const std::string& device) {
   const std::string what = "A2World-sim";
-  return load_world_model(checkpoint_path(what, path), parse_device(what, device));
+  return load_world_model(checkpoint_path(what, path), parse_device(device, what));
 }
 
 void register_sim_envs() {

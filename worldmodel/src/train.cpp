@@ -18,7 +18,9 @@
 #include "a2w/wm/a2world.h"
 #include "a2w/wm/adamw.h"
 #include "a2w/wm/checkpoint.h"
+#include "a2w/wm/device.h"
 #include "a2w/wm/episode_index.h"
+#include "a2w/wm/lr_schedule.h"
 #include "a2w/wm/one_step_eval.h"
 #include "a2w/wm/precision.h"
 #include "a2w/wm/threads.h"
@@ -66,26 +68,6 @@ WorldModelConfig apply_overrides(const WorldModelConfig& base, const env::Dict& 
   auto d = base.to_dict();
   for (const auto& [k, v] : overrides) d[k] = v;
   return WorldModelConfig::from_dict(d);
-}
-
-// Linear warm-up to `lr`, then cosine decay to min_ratio * lr at the last step.
-double learning_rate(const TrainJob& job, std::int64_t warmup, std::int64_t step) {
-  if (step < warmup) return job.lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  const double span = std::max<double>(1.0, static_cast<double>(job.steps - warmup));
-  const double f = std::min(1.0, static_cast<double>(step - warmup) / span);
-  return job.lr * (job.min_lr_ratio + (1.0 - job.min_lr_ratio) * 0.5 * (1.0 + std::cos(M_PI * f)));
-}
-
-torch::Device parse_device(const std::string& name) {
-  try {
-    torch::Device d(name);
-    if (d.is_cuda() && !torch::cuda::is_available())
-      throw InvalidArgument("TrainJob.device: '" + name +
-                            "' asked for, but this LibTorch build or machine has no CUDA");
-    return d;
-  } catch (const c10::Error&) {
-    throw InvalidArgument("TrainJob.device: expected \"cpu\", \"cuda\" or \"cuda:N\", got '" + name + "'");
-  }
 }
 
 void check_job(const TrainJob& job) {
@@ -177,7 +159,7 @@ std::string TrainReport::to_text() const {
 
 TrainReport train_world_model(const TrainJob& job) {
   check_job(job);
-  const auto device = parse_device(job.device);
+  const auto device = parse_device(job.device, "TrainJob.device");
   const int threads = set_torch_threads(job.threads);
 
   TrainReport report;
@@ -323,7 +305,7 @@ TrainReport train_world_model(const TrainJob& job) {
            (job.max_minutes > 0 && seconds_since(t0) >= 60.0 * job.max_minutes);
   };
   for (; step < job.steps && !out_of_time(); ++step) {
-    const double lr = learning_rate(job, warmup, step);
+    const double lr = warmup_cosine_lr(job.lr, job.min_lr_ratio, warmup, job.steps, step);
     const auto batch = loader.next().to(device);
     auto gen = at::detail::createCPUGenerator(
         env::episode_seed(job.seed, 0x4C4F5353ull, static_cast<std::uint64_t>(step)));
