@@ -20,6 +20,7 @@
 #include "a2w/wm/lr_schedule.h"
 #include "a2w/wm/precision.h"
 #include "a2w/wm/threads.h"
+#include "printf_format.h"
 
 namespace a2w::wm {
 
@@ -29,12 +30,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
 }
 
 env::List to_list(const std::vector<std::string>& v) {

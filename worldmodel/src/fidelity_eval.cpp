@@ -18,6 +18,7 @@
 #include "a2w/env/video_writer.h"
 #include "a2w/wm/episode_index.h"
 #include "a2w/wm/image_metrics.h"
+#include "printf_format.h"
 
 namespace a2w::wm {
 
@@ -83,12 +84,6 @@ double dist_cm(const float* a, const float* b, int at) {
   double d2 = 0;
   for (int j = at; j < at + 3; ++j) d2 += (a[j] - b[j]) * (a[j] - b[j]);
   return 100.0 * std::sqrt(d2);
-}
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
 }
 
 env::Dict agreement_dict(const SuccessAgreement& s) {

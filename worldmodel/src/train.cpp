@@ -26,6 +26,7 @@
 #include "a2w/wm/threads.h"
 #include "a2w/wm/window_loader.h"
 #include "a2w/wm/world_model_loss.h"
+#include "printf_format.h"
 
 namespace a2w::wm {
 
@@ -84,12 +85,6 @@ void check_job(const TrainJob& job) {
     throw InvalidArgument("TrainJob: adapting (from = " + job.from + ") needs the target task id in task");
   if (job.threads < 0)
     throw InvalidArgument("TrainJob: expected threads >= 0, got " + std::to_string(job.threads));
-}
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
 }
 
 }  // namespace
