@@ -16,6 +16,7 @@
 #include "a2w/bench/doctor.h"
 #include "a2w/bench/env_bench.h"
 #include "a2w/bench/evaluation.h"
+#include "a2w/bench/rendezvous.h"
 #include "a2w/bench/rollout_job.h"
 #include "a2w/bench/wm_bench.h"
 #include "a2w/bridge/security.h"
@@ -727,7 +728,11 @@ int cmd_wm_train(const std::string& mode, const Args& args) {
       .option("tasks", "ID,ID", "keep only these task ids (adapt: --task)")
       .option("exclude-tasks", "ID,ID", "drop these task ids (held out for transfer)")
       .option("fraction", "F", "fraction of each task's episodes, a seeded choice", "1");
-  if (!adapt) c.option("config", "NAME", "model preset: tiny | cpu | gpu", "cpu");
+  if (!adapt)
+    c.option("config", "NAME", "model preset: tiny | cpu | gpu", "cpu")
+        .option(
+            "init", "CKPT",
+            "warm start: copy the tensors of this checkpoint whose names and shapes match, the rest fresh");
   c.option("set", "F=V,F=V", "WorldModelConfig overrides, e.g. depth=4,sampler=heun")
       .option("steps", "N", "optimizer steps in total (a resumed run continues up to N)",
               adapt ? "1000" : "2000")
@@ -758,6 +763,7 @@ int cmd_wm_train(const std::string& mode, const Args& args) {
     job.task = c.get("task");
   } else {
     job.config = c.get("config");
+    job.init = c.get("init");
   }
   job.data = split(c.get("data"));
   job.tasks = split(c.get("tasks"));
@@ -895,6 +901,11 @@ int cmd_eval(const Args& args) {
       .option("horizon", "N", "episode length limit in both backends (0: the task's)", "0")
       .option("rank", "R", "this process's shard (default: $RANK or 0)")
       .option("world-size", "W", "number of shards (default: $WORLD_SIZE or 1)")
+      .option("master-addr", "HOST",
+              "rank 0's host: the ranks meet on a c10d TCPStore there and rank 0 writes --out "
+              "(default: $MASTER_ADDR; none: every rank appends to --out itself)")
+      .option("master-port", "PORT", "port of rank 0's store (default: $MASTER_PORT or 29500)")
+      .option("heartbeat-timeout", "S", "a rank silent this long before finishing fails the run", "30")
       .flag("json", "print one JSON object")
       .flag("quiet", "no progress bar");
   if (!c.parse(args)) return 0;
@@ -911,18 +922,19 @@ int cmd_eval(const Args& args) {
   job.image_size = static_cast<int>(c.get_int("image-size", 0, 1024));
   if (const auto h = c.get_int("horizon", 0, 1000000); h > 0)
     job.env_options["horizon"] = static_cast<std::int64_t>(h);
-  auto from_env = [](const char* name, const std::string& given, const char* fallback) {
-    if (!given.empty()) return given;
-    const char* v = std::getenv(name);
-    return std::string(v ? v : fallback);
-  };
-  const std::string rank = from_env("RANK", c.get("rank"), "0"),
-                    world = from_env("WORLD_SIZE", c.get("world-size"), "1");
-  for (const auto& [name, v] : {std::pair{"rank", rank}, std::pair{"world-size", world}})
-    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6)
-      throw UsageError(std::string("--") + name + ": expected a non-negative integer, got '" + v + "'");
-  job.rank = std::stoi(rank);
-  job.world_size = std::stoi(world);
+  a2w::bench::Launch launch;
+  try {
+    launch = a2w::bench::launch_from_env(c.get("rank"), c.get("world-size"), c.get("master-addr"),
+                                         c.get("master-port"));
+  } catch (const a2w::InvalidArgument& e) {
+    throw UsageError(std::string("--rank/--world-size/--master-addr/--master-port: ") + e.what());
+  }
+  job.rank = launch.rank;
+  job.world_size = launch.world_size;
+  job.master_addr = launch.master_addr;
+  job.master_port = launch.master_port;
+  job.heartbeat_timeout = c.get_double("heartbeat-timeout");
+  if (!(job.heartbeat_timeout > 0)) throw UsageError("--heartbeat-timeout: expected seconds > 0");
   job.progress = !c.flag_set("quiet");
   const auto report = a2w::bench::run_evaluation(job);
   print_json_or_text(c.flag_set("json"), report.to_dict(), report.to_text());

@@ -124,6 +124,8 @@ WmBenchResult bench_wm(const WmBenchOptions& o) {
     in.anchor = torch::full({b, c.views, c.image_size, c.image_size, 3}, 128, torch::kUInt8);
     in.actions = torch::zeros({b, c.action_horizon, c.action_dim}, torch::kFloat);
     in.task = torch::full({b}, c.tasks.empty() ? -1 : 0, torch::kLong);
+    in.state = torch::zeros({b, c.state_dim}, torch::kFloat);
+    in.state_mask = torch::ones({b, c.state_dim}, torch::kFloat);
     for (int i = 0; i < b; ++i) in.seeds.push_back(static_cast<std::uint64_t>(i));
     raw_inputs.push_back(std::move(in));
   }

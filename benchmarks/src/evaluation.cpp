@@ -3,15 +3,20 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
+#include "a2w/bench/rendezvous.h"
 #include "a2w/bench/rollout_job.h"
 #include "a2w/env/error.h"
 #include "a2w/env/json.h"
@@ -70,8 +75,9 @@ class ResultsAppender {
   }
   ResultsAppender(const ResultsAppender&) = delete;
   ResultsAppender& operator=(const ResultsAppender&) = delete;
-  void append(const EvalRecord& r) {
-    const std::string line = env::to_json(r.to_dict()) + "\n";
+  void append(const EvalRecord& r) { append_line(env::to_json(r.to_dict()) + "\n"); }
+  void append_line(const std::string& line) {
+    std::lock_guard<std::mutex> lock(mutex_);
     std::size_t done = 0;
     while (done < line.size()) {
       const auto n = ::write(fd_, line.data() + done, line.size() - done);
@@ -83,9 +89,156 @@ class ResultsAppender {
  private:
   std::string path_;
   int fd_ = -1;
+  std::mutex mutex_;  // rank 0's own records and the gathered ones
 };
 
 using Key = std::tuple<std::string, std::string, std::string, std::uint64_t>;  // policy, task, backend, seed
+
+// The store's keys for one evaluation.
+std::string key_done() {
+  return "a2w-eval/done";
+}
+std::string key_count(int r) {
+  return "a2w-eval/n/" + std::to_string(r);
+}
+std::string key_record(int r, std::int64_t i) {
+  return "a2w-eval/rec/" + std::to_string(r) + "/" + std::to_string(i);
+}
+std::string key_beat(int r) {
+  return "a2w-eval/beat/" + std::to_string(r);
+}
+std::string key_finished(int r) {
+  return "a2w-eval/fin/" + std::to_string(r);
+}
+
+std::string encode_done(const std::set<Key>& done) {
+  env::List l;
+  for (const auto& [p, t, b, s] : done) l.emplace_back(env::List{p, t, b, std::to_string(s)});
+  return env::to_json(env::Value(l));
+}
+
+std::set<Key> decode_done(const std::string& text) {
+  std::set<Key> done;
+  const auto v = env::parse_json(text);
+  if (!v.is_list()) throw Error("eval: rank 0 sent a malformed list of finished episodes");
+  for (const auto& item : v.as_list()) {
+    if (!item.is_list() || item.as_list().size() != 4)
+      throw Error("eval: rank 0 sent a malformed list of finished episodes");
+    const auto& f = item.as_list();
+    done.insert({f[0].as_string(), f[1].as_string(), f[2].as_string(), std::stoull(f[3].as_string())});
+  }
+  return done;
+}
+
+// A rank other than 0: its heartbeat, sent from a thread so that a long episode batch does not look like
+// a dead rank. A failure to reach the store (rank 0 gone) is kept for the main thread to throw.
+class Heartbeat {
+ public:
+  explicit Heartbeat(Rendezvous& store) : store_(store), thread_([this] { run(); }) {}
+  ~Heartbeat() {
+    stop_ = true;
+    thread_.join();
+  }
+  void check() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_.empty()) throw Error(error_);
+  }
+
+ private:
+  void run() {
+    const int r = store_.launch().rank;
+    while (!stop_) {
+      try {
+        store_.add(key_beat(r), 1);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        error_ = std::string("eval: lost rank 0, which gathers the records: ") + e.what();
+        return;
+      }
+      for (int i = 0; i < 5 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  Rendezvous& store_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::string error_;
+  std::thread thread_;
+};
+
+// Rank 0: takes the other ranks' records off the store into the results file, and watches their heartbeats.
+class Gatherer {
+ public:
+  Gatherer(Rendezvous& store, ResultsAppender& out, double timeout, std::string results)
+      : store_(store), out_(out), timeout_(timeout), results_(std::move(results)), thread_([this] {
+          run();
+        }) {}
+  ~Gatherer() {
+    stop_ = true;
+    thread_.join();
+  }
+  // Throws the failure, if any.
+  void check() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_.empty()) throw Error(error_);
+  }
+  bool all_done() const { return all_done_; }
+  std::int64_t gathered() const { return gathered_; }
+
+ private:
+  void run() {
+    const int w = store_.launch().world_size;
+    std::vector<std::int64_t> got(static_cast<std::size_t>(w), 0), beat(static_cast<std::size_t>(w), -1),
+        finished(static_cast<std::size_t>(w), -1);
+    std::vector<std::chrono::steady_clock::time_point> seen(static_cast<std::size_t>(w),
+                                                            std::chrono::steady_clock::now());
+    while (!stop_) {
+      try {
+        bool done = true;
+        for (int r = 1; r < w; ++r) {
+          const auto k = static_cast<std::size_t>(r);
+          for (const auto n = store_.add(key_count(r), 0); got[k] < n; ++got[k]) {
+            const std::string line = store_.get(key_record(r, got[k]));
+            const auto v = env::parse_json(line);
+            if (!v.is_dict())
+              throw Error("rank " + std::to_string(r) + " sent a record that is not an object");
+            EvalRecord::from_dict(v.as_dict());  // checked before it is written
+            out_.append_line(line + "\n");
+            ++gathered_;
+          }
+          if (finished[k] < 0 && store_.has(key_finished(r)))
+            finished[k] = std::stoll(store_.get(key_finished(r)));
+          const auto now = std::chrono::steady_clock::now();
+          if (const auto b = store_.add(key_beat(r), 0); b != beat[k]) {
+            beat[k] = b;
+            seen[k] = now;
+          }
+          if (finished[k] < 0 && std::chrono::duration<double>(now - seen[k]).count() > timeout_)
+            throw Error("rank " + std::to_string(r) + " of " + std::to_string(w) +
+                        " stopped (no heartbeat for " + std::to_string(static_cast<int>(timeout_)) +
+                        " s) before finishing its share");
+          done = done && finished[k] >= 0 && got[k] >= finished[k];
+        }
+        all_done_ = done;
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        error_ = std::string("eval: ") + e.what() + "; the " + std::to_string(gathered_) +
+                 " records gathered from other ranks and this rank's own are in " + results_ +
+                 "; rerun the same command to finish the rest";
+        return;
+      }
+      for (int i = 0; i < 2 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  Rendezvous& store_;
+  ResultsAppender& out_;
+  double timeout_;
+  std::string results_;
+  std::atomic<bool> stop_{false}, all_done_{false};
+  std::atomic<std::int64_t> gathered_{0};
+  std::mutex mutex_;
+  std::string error_;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -191,9 +344,20 @@ EvalReport run_evaluation(const EvalJob& job) {
   int image_size = job.image_size;
   if (image_size == 0 && wm) image_size = wm::load_sim_model(job.checkpoint, job.device)->config().image_size;
 
+  // On a store, rank 0 alone reads and writes the results file; the others learn from it what is done.
+  std::unique_ptr<Rendezvous> store;
+  if (job.world_size > 1 && !job.master_addr.empty())
+    store = std::make_unique<Rendezvous>(
+        Launch{job.rank, job.world_size, job.master_addr, job.master_port},
+        std::chrono::milliseconds(static_cast<std::int64_t>(job.join_timeout * 1000)));
+  const bool writes_file = !store || job.rank == 0;
+
   // What is done already, and what this rank runs.
   std::set<Key> done;
-  for (const auto& r : read_eval_results(job.results)) done.insert({r.policy, r.task, r.backend, r.seed});
+  if (writes_file)
+    for (const auto& r : read_eval_results(job.results)) done.insert({r.policy, r.task, r.backend, r.seed});
+  if (store && job.rank == 0) store->set(key_done(), encode_done(done));
+  if (store && job.rank != 0) done = decode_done(store->get(key_done()));
   struct Work {
     std::string policy, task, backend;
     std::vector<std::int64_t> index;
@@ -221,7 +385,25 @@ EvalReport run_evaluation(const EvalJob& job) {
       }
     }
 
-  ResultsAppender out(job.results);
+  std::unique_ptr<ResultsAppender> out;
+  if (writes_file) out = std::make_unique<ResultsAppender>(job.results);
+  std::unique_ptr<Gatherer> gatherer;
+  std::unique_ptr<Heartbeat> heartbeat;
+  if (store && job.rank == 0)
+    gatherer = std::make_unique<Gatherer>(*store, *out, job.heartbeat_timeout, job.results);
+  if (store && job.rank != 0) heartbeat = std::make_unique<Heartbeat>(*store);
+  std::int64_t sent = 0;
+  auto emit = [&](const EvalRecord& rec) {
+    if (gatherer) gatherer->check();
+    if (heartbeat) heartbeat->check();
+    if (out) {
+      out->append(rec);
+    } else {
+      store->set(key_record(job.rank, sent), env::to_json(rec.to_dict()));
+      store->add(key_count(job.rank), 1);
+      ++sent;
+    }
+  };
   env::Progress progress("eval", to_run, job.progress ? stderr : nullptr);
   const auto t0 = std::chrono::steady_clock::now();
   for (const auto& w : work) {
@@ -253,7 +435,7 @@ EvalReport run_evaluation(const EvalJob& job) {
       rec.success_at_end = m.success_at_end;
       rec.ret = m.ret;
       rec.length = m.length;
-      out.append(rec);
+      emit(rec);
       successes += m.success_once;
       ++n;
       ++report.episodes_run;
@@ -270,6 +452,19 @@ EvalReport run_evaluation(const EvalJob& job) {
     report.groups.push_back(g);
   }
   progress.finish();
+  if (heartbeat) {
+    heartbeat->check();
+    store->set(key_finished(job.rank), std::to_string(sent));
+  }
+  if (gatherer) {
+    // This rank's share is done; wait for the others' (or for one of them to be lost).
+    while (!gatherer->all_done()) {
+      gatherer->check();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    gatherer->check();
+    report.episodes_gathered = gatherer->gathered();
+  }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }
@@ -285,6 +480,7 @@ env::Dict EvalReport::to_dict() const {
                            {"seconds", g.seconds}});
   return {{"episodes_run", episodes_run},
           {"episodes_skipped", episodes_skipped},
+          {"episodes_gathered", episodes_gathered},
           {"seconds", seconds},
           {"groups", gs}};
 }
@@ -294,7 +490,9 @@ std::string EvalReport::to_text() const {
   s.setf(std::ios::fixed);
   s.precision(2);
   s << "eval: " << episodes_run << " episodes run, " << episodes_skipped << " already in the results file, "
-    << seconds << " s\n";
+    << seconds << " s";
+  if (episodes_gathered > 0) s << "; " << episodes_gathered << " records gathered from the other ranks";
+  s << "\n";
   for (const auto& g : groups)
     s << "  " << g.policy << "  " << g.task << "  " << g.backend << ": success " << g.success_rate << " over "
       << g.episodes << " episodes (" << g.seconds << " s)\n";

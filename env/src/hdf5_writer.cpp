@@ -110,6 +110,11 @@ std::int64_t validate(const Demo& demo) {
     check_key("state", key);
     check_rows("state '" + key + "'", a, T);
   }
+  for (const auto& [key, a] : demo.initial_state) {
+    check_key("initial_state", key);
+    if (!a.valid())
+      throw InvalidArgument("DatasetWriter: expected initial_state '" + key + "' as an array, got none");
+  }
   return T;
 }
 
@@ -234,6 +239,13 @@ std::string DatasetWriter::append(const Demo& demo) {
         Handle state = hdf5::own(H5Gcreate2(group.get(), "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                                  H5Gclose, "H5Gcreate2", at);
         for (const auto& [key, a] : demo.state) write_dataset(state.get(), key, a, at);
+      }
+      if (!demo.initial_state.empty()) {
+        const Where at{m.path, where.object + "/initial_state"};
+        Handle initial =
+            hdf5::own(H5Gcreate2(group.get(), "initial_state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      H5Gclose, "H5Gcreate2", at);
+        for (const auto& [key, a] : demo.initial_state) write_dataset(initial.get(), key, a, at);
       }
       write_attr_int<std::int64_t>(group.get(), "num_samples", T, where);
       write_attr_int<std::uint64_t>(group.get(), "seed", demo.seed, where);

@@ -80,6 +80,7 @@ void EpisodeBuffer::clear() {
   current_obs_.clear();
   obs_.clear();
   state_.clear();
+  initial_state_.clear();
   actions_.clear();
   rewards_.clear();
   success_.clear();
@@ -90,6 +91,7 @@ void EpisodeBuffer::begin(const Dict& obs, const Dict& info, std::optional<std::
   clear();
   active_ = true;
   seed_ = seed;
+  initial_state_ = state_arrays(info);
   for (const auto& [k, v] : obs)
     if (v.is_array()) current_obs_.emplace(k, v.as_array().clone());
   // The instruction is an observation in a2w tasks; some envs only report it in the info.
@@ -132,6 +134,8 @@ Demo EpisodeBuffer::finish() {
   demo.success = Array::from(success_, Shape{T});
   for (const auto& [k, series] : obs_) demo.obs.emplace(k, stack(series));
   for (const auto& [k, series] : state_) demo.state.emplace(k, stack(series));
+  // Only with per-step state: the initial state is the row before them.
+  if (!state_.empty()) demo.initial_state = std::move(initial_state_);
   demo.seed = seed_.value_or(0);
   demo.seeded = seed_.has_value();
   demo.instruction = instruction_;

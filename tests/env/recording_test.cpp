@@ -203,6 +203,7 @@ void check_demo(const DatasetReader& reader, const std::string& demo, std::uint6
     CHECK(success.data<std::uint8_t>()[t] == (t + 1 >= length - 1 ? 1 : 0));
     CHECK(poses.row(t).equals(object_poses(t + 1)));  // the state after action t
   }
+  CHECK(reader.read(demo, "initial_state/object_poses").equals(object_poses(0)));  // the reset's
   CHECK(reader.attr_uint(demo, "seed") == seed);
   CHECK(reader.attr_int(demo, "seeded") == 1);
   CHECK(reader.attr_string(demo, "instruction") == kInstruction);
@@ -279,9 +280,9 @@ TEST_CASE("RecordEpisode writes every finished episode and DatasetReader reads b
     CHECK(get(kwargs, "horizon").as_int() == 4);
     CHECK(get(kwargs, "scale").as_double() == 0.5);
   }
-  CHECK(first.keys("demo_0") == std::vector<std::string>{"actions", "dones", "obs/agentview_rgb",
-                                                         "obs/ee_pos", "rewards", "state/object_poses",
-                                                         "success"});
+  CHECK(first.keys("demo_0") == std::vector<std::string>{"actions", "dones", "initial_state/object_poses",
+                                                         "obs/agentview_rgb", "obs/ee_pos", "rewards",
+                                                         "state/object_poses", "success"});
   check_demo(first, "demo_0", 5, 4);
   check_demo(first, "demo_1", 6, 4);
 

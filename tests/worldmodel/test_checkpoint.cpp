@@ -50,6 +50,8 @@ WorldModelInput input(const WorldModelConfig& c) {
   in.context = torch::randint(0, 256, {b, c.views, c.context_frames, s, s, 3}).to(torch::kUInt8);
   in.anchor = torch::randint(0, 256, {b, c.views, s, s, 3}).to(torch::kUInt8);
   in.actions = torch::rand({b, 1, 7});
+  in.state = torch::randn({b, c.state_dim});
+  in.state_mask = torch::ones({b, c.state_dim});
   in.seeds = {3, 4};
   return in;
 }

@@ -22,6 +22,8 @@ WorldModelInput random_input(const WorldModelConfig& c, std::int64_t b, std::uin
   in.context = torch::randint(0, 256, {b, c.views, c.context_frames, s, s, 3}).to(torch::kUInt8);
   in.anchor = torch::randint(0, 256, {b, c.views, s, s, 3}).to(torch::kUInt8);
   in.actions = torch::rand({b, c.action_horizon, c.action_dim}) * 2 - 1;
+  in.state = torch::randn({b, c.state_dim});
+  in.state_mask = torch::ones({b, c.state_dim});
   return in;
 }
 
@@ -41,6 +43,8 @@ WorldModelInput rows(const WorldModelInput& in, std::vector<std::int64_t> idx,
   out.context = in.context.index_select(0, i);
   out.anchor = in.anchor.index_select(0, i);
   out.actions = in.actions.index_select(0, i);
+  out.state = in.state.index_select(0, i);
+  out.state_mask = in.state_mask.index_select(0, i);
   out.seeds = std::move(seeds);
   return out;
 }
@@ -80,10 +84,14 @@ TEST_CASE("network output shapes for one and two views") {
     const auto tokens = net->embed_context(torch::zeros({b, views, c.context_frames, 3, s, s}),
                                            torch::zeros({b, views, 3, s, s}));
     CHECK(tokens.sizes() == torch::IntArrayRef({b, views * c.tokens_per_view(), c.width}));
+    const auto z = torch::randn({b, c.state_dim});
+    const auto mask = torch::ones({b, c.state_dim});
     const auto cond =
-        net->embed_condition(torch::zeros({b}), torch::zeros({b, 1, 7}), torch::tensor({-1, 0, 0}));
-    CHECK(cond.sizes() == torch::IntArrayRef({b, c.width}));
+        net->embed_condition(torch::zeros({b}), torch::zeros({b, 1, 7}), torch::tensor({-1, 0, 0}), z, mask);
+    CHECK(cond.vector.sizes() == torch::IntArrayRef({b, c.width}));
     const auto out = net->forward(torch::randn({b, views, 3, s, s}), tokens, cond, torch::zeros({b}), true);
+    // A fresh change head: no change.
+    CHECK(out.state.abs().max().item<float>() == 0.0f);
     CHECK(out.f.sizes() == torch::IntArrayRef({b, views, 3, s, s}));
     CHECK(out.state.sizes() == torch::IntArrayRef({b, c.state_dim}));
     CHECK(out.success_logit.sizes() == torch::IntArrayRef({b}));
@@ -185,4 +193,41 @@ TEST_CASE("bfloat16 matrix products give nearly the float32 frames and states") 
   CHECK((parse_precision("auto", torch::Device("cuda")) == Precision::kBFloat16));
   CHECK_THROWS_WITH_AS(parse_precision("fp8", torch::kCPU),
                        doctest::Contains("expected auto, float32 or bfloat16"), a2w::InvalidArgument);
+}
+
+TEST_CASE("state input: required when the config asks for it, absent in checkpoints that predate it") {
+  auto c = wmtest::tiny(2);
+  A2World wm(c);
+  auto in = random_input(c, 2);
+  in.state = torch::Tensor();
+  CHECK_THROWS_WITH_AS(wm.predict(in), doctest::Contains("expected input.state"), a2w::InvalidArgument);
+  in.state = torch::zeros({2, 5});
+  CHECK_THROWS_WITH_AS(wm.predict(in), doctest::Contains("state"), a2w::InvalidArgument);
+
+  // A config written before the field existed reads as the absolute-state model, which needs no state.
+  auto d = c.to_dict();
+  d.erase("state_input");
+  const auto legacy = WorldModelConfig::from_dict(d);
+  CHECK_FALSE(legacy.state_input);
+  A2World old(legacy);
+  auto plain = random_input(legacy, 2);
+  plain.state = plain.state_mask = torch::Tensor();
+  CHECK(old.predict(plain).state.sizes() == torch::IntArrayRef({2, legacy.state_dim}));
+  CHECK(WorldModelConfig::from_dict(c.to_dict()).state_input);
+
+  // A fresh model imagines no change of state.
+  A2World fresh(c);
+  const auto same = random_input(c, 2);
+  CHECK(torch::allclose(fresh.predict(same).state, same.state, 1e-5, 1e-5));
+}
+
+TEST_CASE("state input: entries outside the mask pass through unchanged") {
+  auto c = wmtest::tiny(2);
+  auto wm = random_model(c);
+  auto in = random_input(c, 2);
+  in.state_mask = torch::zeros({2, c.state_dim});
+  in.state_mask.narrow(1, 0, 15).fill_(1);
+  const auto out = wm->predict(in);
+  CHECK(torch::equal(out.state.narrow(1, 15, c.state_dim - 15), in.state.narrow(1, 15, c.state_dim - 15)));
+  CHECK_FALSE(torch::allclose(out.state.narrow(1, 0, 15), in.state.narrow(1, 0, 15)));
 }

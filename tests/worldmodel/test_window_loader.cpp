@@ -8,6 +8,7 @@
 
 #include "a2w/env/error.h"
 #include "a2w/wm/episode_index.h"
+#include "a2w/wm/state_normalizer.h"
 #include "a2w/wm/window_loader.h"
 #include "wm_test_util.h"
 
@@ -107,6 +108,10 @@ TEST_CASE("windows: context padding, target, action and state label alignment") 
     CHECK(b.state[i][3].item<float>() == wmtest::state_value(ep, t, 3));
     CHECK(b.state_mask[i][3].item<float>() == 1.0f);
     CHECK(b.state_mask[i][20].item<float>() == 0.0f);
+    // The input state is the one at frame t: after action t - 1, the reset's at t = 0.
+    CHECK(b.state_in[i][3].item<float>() == wmtest::state_value(ep, t - 1, 3));
+    CHECK(b.prev_state_in[i][3].item<float>() ==
+          wmtest::state_value(ep, std::max<std::int64_t>(t - 2, -1), 3));
     CHECK(b.reward[i].item<float>() == 0.5f * static_cast<float>(t));
     CHECK(b.success[i].item<float>() == (t >= 5 ? 1.0f : 0.0f));
     CHECK(b.task[i].item<std::int64_t>() == 1);
@@ -133,6 +138,8 @@ TEST_CASE("windows with an action chunk of 2 and frames resized to the model") {
   CHECK(b.prev_actions[0][0][0].item<float>() == wmtest::action_value(0, 1, 0));
   CHECK(b.state[0][0].item<float>() ==
         wmtest::state_value(0, 4, 0));  // after the chunk's last action (t = 4)
+  CHECK(b.state_in[0][0].item<float>() == wmtest::state_value(0, 2, 0));       // frame 3
+  CHECK(b.prev_state_in[0][0].item<float>() == wmtest::state_value(0, 0, 0));  // frame 1
   CHECK(b.reward[0].item<float>() == 0.5f * 3 + 0.5f * 4);
   // The tracked pixel (0, 0) of a 2x2 area average is the mean of its block.
   const auto big = wmtest::frame(0, 5, 0, 32).to(torch::kFloat32);
@@ -168,4 +175,29 @@ TEST_CASE("batches depend on (seed, step) only, with or without prefetching") {
     CHECK(torch::equal(x.history, y.history));
   }
   b.stop();
+}
+
+TEST_CASE("episodes without a recorded initial state start from state row 0") {
+  wmtest::TempDir dir("no_initial");
+  wmtest::write_dataset(dir.str("a.hdf5"), "a2w/LiftCube-v0", 1, 6, 16, 0, false);
+  wmtest::write_dataset(dir.str("b.hdf5"), "a2w/PushCube-v0", 1, 6, 16, 1, true);
+  const EpisodeIndex index(options(dir.str()));
+  REQUIRE(index.episodes().size() == 2);
+  for (const auto& e : index.episodes()) {
+    CAPTURE(e.task);
+    const bool recorded = e.task == "a2w/PushCube-v0";
+    CHECK(e.has_initial_state == recorded);
+    CHECK(e.initial_state.data<float>()[2] == wmtest::state_value(recorded ? 1 : 0, recorded ? -1 : 0, 2));
+  }
+  // Every step changes entries 0..15 by 1: 6 changes where the initial state was recorded, 5 where not.
+  std::vector<double> count, sum_sq;
+  index.state_change_moments(count, sum_sq);
+  CHECK(count[3] == 11);
+  CHECK(sum_sq[3] == doctest::Approx(11.0));
+  CHECK(count[20] == 0);
+  std::vector<double> n, sum, sq;
+  index.state_moments(n, sum, sq);
+  const auto norm = StateNormalizer::from_moments(n, sum, sq).with_delta(count, sum_sq);
+  CHECK(norm.delta_rms[3].item<float>() == doctest::Approx(1.0 / norm.std[3].item<double>()));
+  CHECK(norm.delta_rms[20].item<float>() == 1.0f);  // never present
 }

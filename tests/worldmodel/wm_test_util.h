@@ -60,9 +60,10 @@ inline float state_value(int ep, std::int64_t t, int j) {
 }
 
 // One HDF5 file of `episodes` episodes of `steps` steps for `task` (the "task" attribute), episode ids
-// first_ep, first_ep + 1, ...; state entries 0..15 present (mask 1), 16..31 absent.
+// first_ep, first_ep + 1, ...; state entries 0..15 present (mask 1), 16..31 absent; the initial state is
+// state_value(ep, -1, j) unless `initial_state` is false (files from before RecordEpisode wrote it).
 inline void write_dataset(const std::string& file, const std::string& task, int episodes, std::int64_t steps,
-                          int size = 16, int first_ep = 0) {
+                          int size = 16, int first_ep = 0, bool initial_state = true) {
   using namespace a2w::env;
   DatasetWriter w(file, {.env_id = task, .overwrite = true});
   for (int e = 0; e < episodes; ++e) {
@@ -93,6 +94,11 @@ inline void write_dataset(const std::string& file, const std::string& task, int 
     d.obs["eye_in_hand_rgb"] = views[1];
     d.state["vector"] = state;
     d.state["mask"] = mask;
+    if (initial_state) {
+      Array initial(DType::kFloat32, {32});
+      for (int j = 0; j < 32; ++j) initial.data<float>()[j] = j < 16 ? state_value(ep, -1, j) : 0.0f;
+      d.initial_state["vector"] = initial;
+    }
     d.seed = static_cast<std::uint64_t>(ep);
     d.seeded = true;
     w.append(d);

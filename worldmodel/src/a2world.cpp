@@ -43,7 +43,7 @@ A2World::A2World(const WorldModelConfig& config, StateNormalizer normalizer, tor
 
 std::shared_ptr<A2World> A2World::from_checkpoint(const Checkpoint& checkpoint, torch::Device device,
                                                   bool use_ema) {
-  StateNormalizer norm{checkpoint.at("norm/state_mean"), checkpoint.at("norm/state_std")};
+  const StateNormalizer norm = read_normalizer(checkpoint);
   auto wm = std::make_shared<A2World>(checkpoint.config, norm, device);
   const bool ema = use_ema && checkpoint.has_prefix("ema/");
   load_module(checkpoint, *wm->net(), ema ? "ema/" : "model/");
@@ -63,8 +63,7 @@ void A2World::save(const std::string& path, torch::ScalarType dtype, env::Dict m
     ck.tensors["ema/" + p.key()] = p.value().detach().to(torch::kCPU, dtype);
   for (const auto& b : net_->named_buffers())
     ck.tensors["ema/" + b.key()] = b.value().detach().to(torch::kCPU);
-  ck.tensors["norm/state_mean"] = normalizer_.mean.to(torch::kCPU);
-  ck.tensors["norm/state_std"] = normalizer_.std.to(torch::kCPU);
+  add_normalizer(ck, normalizer_);
   write_checkpoint(path, ck);
 }
 
@@ -122,12 +121,28 @@ WorldModelOutput A2World::predict(const WorldModelInput& input) {
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
   PrecisionGuard precision(precision_, device_);
   const auto tokens = net_->embed_context(context, anchor);
-  const auto cond = net_->embed_condition(torch::full({b}, sc, opts), input.actions.to(device_), task);
+  torch::Tensor state, state_mask;
+  if (c.state_input) {
+    if (!input.state.defined() || !input.state_mask.defined())
+      throw InvalidArgument(
+          "A2World::predict: this model imagines the next state from the current one; expected input.state "
+          "and input.state_mask f32 [B, " +
+          std::to_string(c.state_dim) + "], got " + (input.state.defined() ? "no state_mask" : "no state"));
+    check(input.state, "state", torch::kFloat32, {b, c.state_dim});
+    check(input.state_mask, "state_mask", torch::kFloat32, {b, c.state_dim});
+    state = normalizer_.normalize(input.state.to(device_)) * input.state_mask.to(device_);
+    state_mask = input.state_mask.to(device_);
+  }
+  const auto cond =
+      net_->embed_condition(torch::full({b}, sc, opts), input.actions.to(device_), task, state, state_mask);
   const auto r = sample_next_frames(net_, tokens, cond, noise, steps_, heun_);
 
   WorldModelOutput out;
   out.frames = frames_to_uint8(r.frames);
-  out.state = normalizer_.denormalize(r.heads.state);
+  out.state =
+      normalizer_.denormalize(c.state_input ? state + normalizer_.delta_rms * r.heads.state : r.heads.state);
+  // Entries the task does not have stay as they came (zeros), not the normaliser's mean.
+  if (c.state_input) out.state = out.state * state_mask + input.state.to(device_) * (1 - state_mask);
   out.success = torch::sigmoid(r.heads.success_logit);
   out.reward = r.heads.reward;
   return out;

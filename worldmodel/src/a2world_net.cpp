@@ -52,6 +52,11 @@ A2WorldNetImpl::A2WorldNetImpl(const WorldModelConfig& config) : config_(config)
       register_module("action_fc1", torch::nn::Linear(config_.action_horizon * config_.action_dim, w));
   action_fc2_ = register_module("action_fc2", torch::nn::Linear(w, w));
   task_ = register_module("task", torch::nn::Embedding(config_.task_slots, w));
+  const int sd = config_.state_dim;
+  if (config_.state_input) {
+    state_fc1_ = register_module("state_fc1", torch::nn::Linear(2 * sd, w));
+    state_fc2_ = register_module("state_fc2", torch::nn::Linear(w, w));
+  }
 
   for (int i = 0; i < config_.depth; ++i)
     blocks_.push_back(
@@ -61,7 +66,9 @@ A2WorldNetImpl::A2WorldNetImpl(const WorldModelConfig& config) : config_(config)
 
   const int tokens = config_.views * config_.tokens_per_view();
   head_tokens_ = register_module("head_tokens", torch::nn::Linear(w, config_.head_token_dim));
-  head_fc1_ = register_module("head_fc1", torch::nn::Linear(w + tokens * config_.head_token_dim, w));
+  const int head_extra = config_.state_input ? 2 * sd + config_.action_horizon * config_.action_dim : 0;
+  head_fc1_ =
+      register_module("head_fc1", torch::nn::Linear(w + tokens * config_.head_token_dim + head_extra, w));
   head_fc2_ = register_module("head_fc2", torch::nn::Linear(w, w));
   head_out_ = register_module("head_out", torch::nn::Linear(w, config_.state_dim + 2));
 
@@ -71,7 +78,9 @@ A2WorldNetImpl::A2WorldNetImpl(const WorldModelConfig& config) : config_(config)
   // A new task row (or adaptation's added one) starts as "no task": the task-agnostic prior.
   torch::nn::init::zeros_(task_->weight);
   // adaLN-Zero and a zero output layer: F starts at 0, so D(x) = c_skip x; the heads start at the mean state.
-  for (auto* l : {&final_ada_, &final_out_, &head_out_}) {
+  // With state_input the state starts unchanged from step to step, and the frames unconditioned on it.
+  for (auto* l : {&final_ada_, &final_out_, &head_out_, &state_fc2_}) {
+    if (!*l) continue;
     torch::nn::init::zeros_((*l)->weight);
     torch::nn::init::zeros_((*l)->bias);
   }
@@ -93,25 +102,43 @@ torch::Tensor A2WorldNetImpl::embed_context(const torch::Tensor& context, const 
   return tokens + pos;
 }
 
-torch::Tensor A2WorldNetImpl::embed_condition(const torch::Tensor& context_sigma,
-                                              const torch::Tensor& actions, const torch::Tensor& task) {
+Condition A2WorldNetImpl::embed_condition(const torch::Tensor& context_sigma, const torch::Tensor& actions,
+                                          const torch::Tensor& task, const torch::Tensor& state,
+                                          const torch::Tensor& state_mask) {
   const auto b = actions.size(0);
+  const auto flat_actions = actions.reshape({b, -1});
   auto cond = embed_scalar(context_noise_feature(context_sigma), ctx_fc1_, ctx_fc2_) +
-              action_fc2_(torch::silu(action_fc1_(actions.reshape({b, -1}))));
+              action_fc2_(torch::silu(action_fc1_(flat_actions)));
   const auto has_task = task.ge(0);
   const auto rows = task_(task.clamp_min(0));
-  return cond + rows * has_task.unsqueeze(1).to(rows.scalar_type());
+  Condition out;
+  out.vector = cond + rows * has_task.unsqueeze(1).to(rows.scalar_type());
+  if (config_.state_input) {
+    const std::vector<std::int64_t> shape{b, config_.state_dim};
+    if (!state.defined() || !state_mask.defined() || state.sizes() != c10::IntArrayRef(shape) ||
+        state_mask.sizes() != c10::IntArrayRef(shape))
+      throw InvalidArgument(
+          "A2WorldNet: this model (state_input) expects the current normalised state and its "
+          "mask as f32 [" +
+          std::to_string(b) + ", " + std::to_string(config_.state_dim) + "], got " +
+          (state.defined() ? c10::str(state.sizes()) : std::string("none")));
+    const auto mask = state_mask.to(torch::kFloat32);
+    const auto features = torch::cat({state.to(torch::kFloat32) * mask, mask}, 1);
+    out.vector = out.vector + state_fc2_(torch::silu(state_fc1_(features)));
+    out.head = torch::cat({features, flat_actions.to(torch::kFloat32)}, 1);
+  }
+  return out;
 }
 
 NetOutput A2WorldNetImpl::forward(const torch::Tensor& scaled_noisy, const torch::Tensor& context_tokens,
-                                  const torch::Tensor& condition, const torch::Tensor& c_noise, bool heads) {
+                                  const Condition& condition, const torch::Tensor& c_noise, bool heads) {
   // Noisy-target tokens plus the context tokens in one GEMM (the context tokens ride as addmm's input).
   const auto patches = patchify(scaled_noisy, config_.patch);
   const auto b = patches.size(0), n = patches.size(1);
   auto x = torch::addmm(context_tokens.reshape({b * n, config_.width}),
                         patches.reshape({b * n, patches.size(2)}), noisy_embed_->weight.t())
                .view({b, n, config_.width});
-  const auto silu_cond = torch::silu(condition + embed_scalar(c_noise, noise_fc1_, noise_fc2_));
+  const auto silu_cond = torch::silu(condition.vector + embed_scalar(c_noise, noise_fc1_, noise_fc2_));
   for (auto& block : blocks_) x = block->forward(x, silu_cond);
 
   NetOutput out;
@@ -122,7 +149,8 @@ NetOutput A2WorldNetImpl::forward(const torch::Tensor& scaled_noisy, const torch
               .to(torch::kFloat32);
   if (heads) {
     const auto t = torch::layer_norm(x, {config_.width}, {}, {}, 1e-6);
-    const auto features = torch::cat({t.mean(1), linear_tokens(head_tokens_, t).flatten(1)}, 1);
+    auto features = torch::cat({t.mean(1), linear_tokens(head_tokens_, t).flatten(1)}, 1);
+    if (config_.state_input) features = torch::cat({features, condition.head.to(features.scalar_type())}, 1);
     const auto h = head_out_(torch::silu(head_fc2_(torch::silu(head_fc1_(features))))).to(torch::kFloat32);
     out.state = h.narrow(1, 0, config_.state_dim);
     out.success_logit = h.select(1, config_.state_dim);

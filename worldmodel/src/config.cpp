@@ -70,6 +70,19 @@ double to_double(const env::Value& v, const char* field) {
                                                                           v) { c.f = to_double(v, #f); } \
   }
 
+bool to_bool(const env::Value& v, const char* field) {
+  if (!v.is_bool())
+    throw InvalidArgument(std::string("WorldModelConfig.") + field + ": expected true or false, got " +
+                          describe(v));
+  return v.as_bool();
+}
+#define A2W_BOOL(f)                                                                                    \
+  Field {                                                                                              \
+#f, [](const WorldModelConfig& c) { return env::Value(c.f); }, [](WorldModelConfig & c,            \
+                                                                      const env::Value&                \
+                                                                          v) { c.f = to_bool(v, #f); } \
+  }
+
 const std::vector<Field>& fields() {
   static const std::vector<Field> table = {
       A2W_INT(image_size),
@@ -77,13 +90,7 @@ const std::vector<Field>& fields() {
       Field{"view_keys", [](const WorldModelConfig& c) { return env::Value(to_list(c.view_keys)); },
             [](WorldModelConfig& c, const env::Value& v) { c.view_keys = to_strings(v, "view_keys"); }},
       A2W_INT(context_frames),
-      Field{"anchor_frame", [](const WorldModelConfig& c) { return env::Value(c.anchor_frame); },
-            [](WorldModelConfig& c, const env::Value& v) {
-              if (!v.is_bool())
-                throw InvalidArgument("WorldModelConfig.anchor_frame: expected true or false, got " +
-                                      describe(v));
-              c.anchor_frame = v.as_bool();
-            }},
+      A2W_BOOL(anchor_frame),
       A2W_INT(patch),
       A2W_INT(width),
       A2W_INT(depth),
@@ -96,6 +103,8 @@ const std::vector<Field>& fields() {
       A2W_INT(task_slots),
       A2W_INT(state_dim),
       A2W_INT(head_token_dim),
+      A2W_BOOL(state_input),
+      A2W_DOUBLE(state_input_noise),
       A2W_DOUBLE(sigma_data),
       A2W_DOUBLE(p_mean),
       A2W_DOUBLE(p_std),
@@ -128,6 +137,7 @@ const std::vector<Field>& fields() {
 
 #undef A2W_INT
 #undef A2W_DOUBLE
+#undef A2W_BOOL
 
 std::string known_fields() {
   std::string s;
@@ -213,6 +223,7 @@ void WorldModelConfig::validate() const {
   if (!(state_loss_weight >= 0 && success_loss_weight >= 0 && reward_loss_weight >= 0))
     bad("loss weights must not be negative");
   if (!(ema_decay >= 0 && ema_decay < 1)) bad("ema_decay must be in [0, 1)");
+  if (!(state_input_noise >= 0)) bad("state_input_noise must not be negative");
 }
 
 env::Dict WorldModelConfig::to_dict() const {
@@ -223,6 +234,8 @@ env::Dict WorldModelConfig::to_dict() const {
 
 WorldModelConfig WorldModelConfig::from_dict(const env::Dict& d) {
   WorldModelConfig c;
+  // Checkpoints from before the current state was an input predict the absolute state.
+  if (!d.count("state_input")) c.state_input = false;
   for (const auto& [key, value] : d) {
     const auto& table = fields();
     auto it = std::find_if(table.begin(), table.end(), [&](const Field& f) { return key == f.name; });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -120,6 +121,18 @@ EpisodeIndex::EpisodeIndex(const EpisodeIndexOptions& options) : options_(option
         e.state = env::Array(env::DType::kFloat32, state_shape);
         e.state_mask = env::Array(env::DType::kFloat32, state_shape);
       }
+      const env::Shape initial_shape{options.state_dim};
+      if (reader->has(demo, "initial_state/vector")) {
+        e.initial_state = as_f32(reader->read(demo, "initial_state/vector"));
+        if (e.initial_state.shape() != initial_shape)
+          throw InvalidArgument("EpisodeIndex: expected " + where("initial_state/vector") + " of shape " +
+                                env::shape_str(initial_shape) + " (env/state.h layout), got " +
+                                env::describe(e.initial_state));
+        e.has_initial_state = true;
+      } else {
+        e.initial_state = env::Array(env::DType::kFloat32, initial_shape);
+        std::memcpy(e.initial_state.raw(), e.state.raw(), e.initial_state.nbytes());
+      }
       candidates.push_back(std::move(e));
     }
     files.push_back(path);
@@ -181,6 +194,26 @@ void EpisodeIndex::state_moments(std::vector<double>& count, std::vector<double>
         sum[j] += s[k];
         sum_sq[j] += static_cast<double>(s[k]) * s[k];
       }
+  }
+}
+
+void EpisodeIndex::state_change_moments(std::vector<double>& count, std::vector<double>& sum_sq) const {
+  const auto n = static_cast<std::size_t>(options_.state_dim);
+  count.assign(n, 0.0);
+  sum_sq.assign(n, 0.0);
+  for (const auto& e : episodes_) {
+    const float* s = e.state.data<float>();
+    const float* m = e.state_mask.data<float>();
+    for (std::int64_t t = e.has_initial_state ? 0 : 1; t < e.length; ++t) {
+      const float* before = t == 0 ? e.initial_state.data<float>() : s + static_cast<std::size_t>(t - 1) * n;
+      for (std::size_t j = 0; j < n; ++j) {
+        const auto k = static_cast<std::size_t>(t) * n + j;
+        if (m[k] <= 0.5f) continue;
+        const double d = static_cast<double>(s[k]) - before[j];
+        count[j] += 1;
+        sum_sq[j] += d * d;
+      }
+    }
   }
 }
 

@@ -316,6 +316,16 @@ FidelityReport evaluate_fidelity(WorldModel& model, const FidelityOptions& o, st
           0);                                                                            // [B, V, S, S, 3]
       in.context = in.anchor.unsqueeze(2).expand({-1, -1, k, -1, -1, -1}).contiguous();  // [B, V, K, S, S, 3]
       in.task = torch::full({static_cast<std::int64_t>(nb)}, task_row, torch::kLong);
+      // The state starts at the reset's and then follows the model's own predictions, as in A2World-sim.
+      in.state = torch::empty({static_cast<std::int64_t>(nb), c.state_dim}, torch::kFloat32);
+      in.state_mask = torch::empty({static_cast<std::int64_t>(nb), c.state_dim}, torch::kFloat32);
+      for (std::size_t b = 0; b < nb; ++b) {
+        const Episode& ep = index.episodes()[held[b].index];
+        std::memcpy(in.state[static_cast<std::int64_t>(b)].data_ptr<float>(), held[b].init_state.data(),
+                    sizeof(float) * static_cast<std::size_t>(c.state_dim));
+        std::memcpy(in.state_mask[static_cast<std::int64_t>(b)].data_ptr<float>(),
+                    ep.state_mask.data<float>(), sizeof(float) * static_cast<std::size_t>(c.state_dim));
+      }
       for (const auto& h : held)
         in.seeds.push_back(env::episode_seed(o.seed, static_cast<std::uint64_t>(h.run_k), 0));
       std::vector<std::vector<torch::Tensor>> video_frames(nb);
@@ -383,8 +393,9 @@ FidelityReport evaluate_fidelity(WorldModel& model, const FidelityOptions& o, st
             }
           }
         }
-        // The imagined frames join the context (the oldest leaves).
+        // The imagined frames join the context (the oldest leaves); the imagined state is the next input.
         in.context = torch::cat({in.context.narrow(2, 1, k - 1), frames.unsqueeze(2)}, 2).contiguous();
+        in.state = state.clone();
       }
 
       for (std::size_t b = 0; b < nb; ++b) {

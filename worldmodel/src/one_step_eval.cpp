@@ -35,6 +35,8 @@ OneStepMetrics evaluate_one_step(A2World& model, const WindowLoader& loader, std
     in.anchor = batch.anchor;
     in.actions = batch.actions;
     in.task = batch.task;
+    in.state = batch.state_in;  // the true state at frame t: one step, from the truth
+    in.state_mask = batch.state_mask;
     for (std::int64_t i = 0; i < batch.size(); ++i)
       in.seeds.push_back(static_cast<std::uint64_t>(m.windows + i));
     const auto out = model.predict(in);

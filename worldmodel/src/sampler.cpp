@@ -14,7 +14,7 @@ torch::Tensor per_row(const torch::Tensor& v) {
 }  // namespace
 
 torch::Tensor denoise(A2WorldNet& net, const torch::Tensor& x, const torch::Tensor& sigma,
-                      const torch::Tensor& context_tokens, const torch::Tensor& condition, NetOutput* heads) {
+                      const torch::Tensor& context_tokens, const Condition& condition, NetOutput* heads) {
   const auto s = edm_scaling(sigma, net->config().sigma_data);
   auto out = net->forward(x * per_row(s.c_in), context_tokens, condition, s.c_noise, heads != nullptr);
   auto d = torch::addcmul(x * per_row(s.c_skip), out.f, per_row(s.c_out));
@@ -26,7 +26,7 @@ torch::Tensor denoise(A2WorldNet& net, const torch::Tensor& x, const torch::Tens
 }
 
 SampleResult sample_next_frames(A2WorldNet& net, const torch::Tensor& context_tokens,
-                                const torch::Tensor& condition, const torch::Tensor& noise, int steps,
+                                const Condition& condition, const torch::Tensor& noise, int steps,
                                 bool heun) {
   const auto& c = net->config();
   const auto sigmas = karras_sigmas(steps, c.sigma_min, c.sigma_max, c.rho);

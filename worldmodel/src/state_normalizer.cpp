@@ -5,11 +5,13 @@
 #include <string>
 
 #include "a2w/env/error.h"
+#include "a2w/wm/checkpoint.h"
 
 namespace a2w::wm {
 
 StateNormalizer StateNormalizer::identity(int state_dim) {
-  return {torch::zeros({state_dim}, torch::kFloat32), torch::ones({state_dim}, torch::kFloat32)};
+  return {torch::zeros({state_dim}, torch::kFloat32), torch::ones({state_dim}, torch::kFloat32),
+          torch::ones({state_dim}, torch::kFloat32)};
 }
 
 StateNormalizer StateNormalizer::from_moments(const std::vector<double>& count,
@@ -30,7 +32,25 @@ StateNormalizer StateNormalizer::from_moments(const std::vector<double>& count,
     mean[i] = m;
     std[i] = std::max(std::sqrt(var), min_std);
   }
-  return {mean, std};
+  return {mean, std, torch::ones({n}, torch::kFloat32)};
+}
+
+StateNormalizer StateNormalizer::with_delta(const std::vector<double>& count,
+                                            const std::vector<double>& sum_sq, double min_rms) const {
+  const auto n = std.size(0);
+  if (static_cast<std::int64_t>(count.size()) != n || static_cast<std::int64_t>(sum_sq.size()) != n)
+    throw InvalidArgument("StateNormalizer::with_delta: expected count and sum_sq of length " +
+                          std::to_string(n) + ", got " + std::to_string(count.size()) + " and " +
+                          std::to_string(sum_sq.size()));
+  StateNormalizer out = *this;
+  out.delta_rms = torch::ones({n}, torch::kFloat32);
+  const auto s = std.to(torch::kCPU);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    if (count[k] <= 0) continue;
+    out.delta_rms[i] = std::max(std::sqrt(sum_sq[k] / count[k]) / s[i].item<double>(), min_rms);
+  }
+  return out;
 }
 
 torch::Tensor StateNormalizer::normalize(const torch::Tensor& state) const {
@@ -42,7 +62,23 @@ torch::Tensor StateNormalizer::denormalize(const torch::Tensor& z) const {
 }
 
 StateNormalizer StateNormalizer::to(torch::Device device) const {
-  return {mean.to(device), std.to(device)};
+  return {mean.to(device), std.to(device), delta_rms.to(device)};
+}
+
+StateNormalizer read_normalizer(const Checkpoint& checkpoint) {
+  StateNormalizer n{checkpoint.at("norm/state_mean"), checkpoint.at("norm/state_std"), torch::Tensor()};
+  n.delta_rms = checkpoint.has("norm/state_delta_rms") ? checkpoint.at("norm/state_delta_rms")
+                                                       : torch::ones_like(n.std);
+  if (n.delta_rms.sizes() != n.std.sizes())
+    throw InvalidArgument("checkpoint " + checkpoint.source + ": expected norm/state_delta_rms of shape " +
+                          c10::str(n.std.sizes()) + ", got " + c10::str(n.delta_rms.sizes()));
+  return n;
+}
+
+void add_normalizer(Checkpoint& checkpoint, const StateNormalizer& normalizer) {
+  checkpoint.tensors["norm/state_mean"] = normalizer.mean.to(torch::kCPU);
+  checkpoint.tensors["norm/state_std"] = normalizer.std.to(torch::kCPU);
+  checkpoint.tensors["norm/state_delta_rms"] = normalizer.delta_rms.to(torch::kCPU);
 }
 
 }  // namespace a2w::wm

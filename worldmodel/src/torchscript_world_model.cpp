@@ -193,6 +193,7 @@ std::shared_ptr<WorldModel> load_torchscript_world_model(const std::string& path
                           kExpected);
 
   WorldModelConfig c;
+  c.state_input = false;  // the signature has no state input
   c.image_size = int_attribute(module, path, "image_size");
   c.views = int_attribute(module, path, "views");
   c.context_frames = int_attribute(module, path, "context_frames");

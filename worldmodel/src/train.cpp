@@ -81,6 +81,9 @@ void check_job(const TrainJob& job) {
   if (!(job.lr > 0)) throw InvalidArgument("TrainJob: expected lr > 0, got " + std::to_string(job.lr));
   if (!(job.fraction > 0 && job.fraction <= 1))
     throw InvalidArgument("TrainJob: expected fraction in (0, 1], got " + std::to_string(job.fraction));
+  if (!job.init.empty() && !job.from.empty())
+    throw InvalidArgument("TrainJob: init (a warm start) is for pretraining; adapting (from = " + job.from +
+                          ") already starts from a checkpoint");
   if (!job.from.empty() && job.task.empty())
     throw InvalidArgument("TrainJob: adapting (from = " + job.from + ") needs the target task id in task");
   if (job.threads < 0)
@@ -106,6 +109,8 @@ env::Dict TrainReport::to_dict() const {
           {"batch_size", batch_size},
           {"threads", threads},
           {"precision", precision},
+          {"init", init},
+          {"init_fresh", to_list(init_fresh)},
           {"seconds", seconds},
           {"samples_per_second", samples_per_second},
           {"loss", loss},
@@ -122,6 +127,11 @@ std::string TrainReport::to_text() const {
   s << "a2w wm " << mode << ": " << out << "\n";
   s << "  model      " << config << ", " << fmt("%.2f", static_cast<double>(parameters) / 1e6)
     << "M parameters, " << tasks.size() << " task rows\n";
+  if (!init.empty()) {
+    s << "  warm start " << init << "; fresh:";
+    for (const auto& n : init_fresh) s << " " << n;
+    s << (init_fresh.empty() ? " none" : "") << "\n";
+  }
   s << "  data       " << episodes << " episodes, " << transitions << " transitions, tasks:";
   for (const auto& t : data_tasks) s << " " << t;
   s << "\n  steps      " << start_step << " -> " << steps << " at batch " << batch_size << ", " << threads
@@ -225,7 +235,7 @@ TrainReport train_world_model(const TrainJob& job) {
   if (resuming) {
     load_module(start, *net, "model/");
     load_module(start, *ema, "ema/");
-    norm = {start.at("norm/state_mean"), start.at("norm/state_std")};
+    norm = read_normalizer(start);
     step0 = env::get(start.meta, "step").as_int();
     seconds_before = env::get_or(start.meta, "seconds", 0.0);
     if (start.meta.count("curve"))
@@ -234,13 +244,30 @@ TrainReport train_world_model(const TrainJob& job) {
   } else if (!job.from.empty()) {
     load_module(start, *net, start.has_prefix("ema/") ? "ema/" : "model/");
     load_module(start, *ema, start.has_prefix("ema/") ? "ema/" : "model/");
-    norm = {start.at("norm/state_mean"), start.at("norm/state_std")};
+    norm = read_normalizer(start);
   } else {
     torch::NoGradGuard no_grad;
+    if (!job.init.empty()) {
+      const Checkpoint init = read_checkpoint(job.init);
+      const std::string prefix = init.has_prefix("ema/") ? "ema/" : "model/";
+      const bool same_tasks = init.config.tasks == config.tasks;
+      report.init = job.init;
+      for (auto& p : net->named_parameters()) {
+        const auto it = init.tensors.find(prefix + p.key());
+        if (it == init.tensors.end() || it->second.sizes() != p.value().sizes() ||
+            (p.key() == "task.weight" && !same_tasks)) {
+          report.init_fresh.push_back(p.key());
+          continue;
+        }
+        p.value().copy_(it->second.to(p.value().scalar_type()));
+      }
+    }
     for (auto& p : ema->named_parameters()) p.value().copy_(net->named_parameters()[p.key()]);
     std::vector<double> count, sum, sum_sq;
     index->state_moments(count, sum, sum_sq);
     norm = StateNormalizer::from_moments(count, sum, sum_sq);
+    index->state_change_moments(count, sum_sq);
+    norm = norm.with_delta(count, sum_sq);
   }
   net->to(device);
   ema->to(device);
@@ -270,6 +297,7 @@ TrainReport train_world_model(const TrainJob& job) {
                {"lr", job.lr},
                {"steps_planned", job.steps},
                {"from", job.from},
+               {"init", job.init},
                {"has_ema", true},
                {"has_optimizer", true},
                {"precision", report.precision},
@@ -277,8 +305,7 @@ TrainReport train_world_model(const TrainJob& job) {
     add_module(ck, *net, "model/");
     add_module(ck, *ema, "ema/");
     optimizer.save(ck, "optim/");
-    ck.tensors["norm/state_mean"] = norm.mean.to(torch::kCPU);
-    ck.tensors["norm/state_std"] = norm.std.to(torch::kCPU);
+    add_normalizer(ck, norm);
     write_checkpoint(job.out, ck);
   };
 

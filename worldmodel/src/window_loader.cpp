@@ -33,7 +33,7 @@ torch::Tensor resize_frames(const torch::Tensor& frames, int size) {
 TrainBatch TrainBatch::to(torch::Device device) const {
   TrainBatch b = *this;
   for (auto* t : {&b.history, &b.anchor, &b.target, &b.actions, &b.prev_actions, &b.has_prev, &b.state,
-                  &b.state_mask, &b.success, &b.reward, &b.task})
+                  &b.state_mask, &b.state_in, &b.prev_state_in, &b.success, &b.reward, &b.task})
     if (t->defined()) *t = t->to(device);
   return b;
 }
@@ -89,6 +89,8 @@ TrainBatch WindowLoader::windows(const std::vector<std::pair<std::size_t, std::i
   b.has_prev = torch::zeros({n}, torch::kBool);
   b.state = torch::zeros({n, sd});
   b.state_mask = torch::zeros({n, sd});
+  b.state_in = torch::zeros({n, sd});
+  b.prev_state_in = torch::zeros({n, sd});
   b.success = torch::zeros({n});
   b.reward = torch::zeros({n});
   b.task = torch::empty({n}, torch::kInt64);
@@ -136,6 +138,13 @@ TrainBatch WindowLoader::windows(const std::vector<std::pair<std::size_t, std::i
     std::memcpy(b.state[i].data_ptr<float>(), e.state.data<float>() + last * sd,
                 static_cast<std::size_t>(sd) * sizeof(float));
     std::memcpy(b.state_mask[i].data_ptr<float>(), e.state_mask.data<float>() + last * sd,
+                static_cast<std::size_t>(sd) * sizeof(float));
+    // The state at frame f: after action f - 1, or at reset for f = 0.
+    auto state_at = [&](std::int64_t f) {
+      return f <= 0 ? e.initial_state.data<float>() : e.state.data<float>() + (f - 1) * sd;
+    };
+    std::memcpy(b.state_in[i].data_ptr<float>(), state_at(t), static_cast<std::size_t>(sd) * sizeof(float));
+    std::memcpy(b.prev_state_in[i].data_ptr<float>(), state_at(t - h),
                 static_cast<std::size_t>(sd) * sizeof(float));
     b.success[i] = e.success.data<float>()[last] > 0.5f ? 1.0f : 0.0f;
     float r = 0;

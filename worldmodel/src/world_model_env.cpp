@@ -64,6 +64,9 @@ struct Slot {
   std::int64_t t = 0;         // imagined steps in the current episode
   std::unique_ptr<env::StateJudge> judge;
   Array mask;  // the source's "state/mask" for this episode (invalid when it reports none)
+  // The current state (env/state.h): the source's at reset, then the imagined one; and the mask fed with it.
+  std::vector<float> state_now = std::vector<float>(env::kStateDim, 0.0f);
+  std::vector<float> mask_now = std::vector<float>(env::kStateDim, 0.0f);
 };
 
 // The proprio observations and where the state vector (env/state.h) holds them.
@@ -169,6 +172,22 @@ struct WorldModelVectorEnv::Impl {
     slot.judge = judged ? judged->make_state_judge() : nullptr;
     const auto m = r.info.find("state/mask");
     slot.mask = m != r.info.end() && m->second.is_array() ? m->second.as_array().clone() : Array();
+    const auto sv = r.info.find("state/vector");
+    const bool has_state = sv != r.info.end() && sv->second.is_array() &&
+                           sv->second.as_array().dtype() == DType::kFloat32 &&
+                           sv->second.as_array().shape() == Shape{env::kStateDim};
+    if (cfg.state_input && !has_state)
+      throw InvalidArgument(
+          "A2World-sim: this model imagines each state from the one before, so it needs the "
+          "initial state: expected the source's reset info 'state/vector' as float32 [" +
+          std::to_string(env::kStateDim) + "], got " +
+          (sv == r.info.end() ? std::string("none") : env::describe(sv->second)));
+    std::fill(slot.state_now.begin(), slot.state_now.end(), 0.0f);
+    std::fill(slot.mask_now.begin(), slot.mask_now.end(), slot.mask.valid() ? 0.0f : 1.0f);
+    if (has_state)
+      std::memcpy(slot.state_now.data(), sv->second.as_array().raw(), sizeof(float) * env::kStateDim);
+    if (slot.mask.valid() && slot.mask.dtype() == DType::kFloat32 && slot.mask.size() == env::kStateDim)
+      std::memcpy(slot.mask_now.data(), slot.mask.raw(), sizeof(float) * env::kStateDim);
     slot.seed = seed;
     slot.t = 0;
     ++slot.episodes;
@@ -238,6 +257,13 @@ struct WorldModelVectorEnv::Impl {
         for (std::int64_t d = 0; d < a; ++d) act[(j * ha + h) * a + d] = std::clamp(src[d], -1.0f, 1.0f);
     }
     in.task = torch::full({b}, task_row, torch::kLong);
+    in.state = torch::empty({b, env::kStateDim}, torch::kFloat);
+    in.state_mask = torch::empty({b, env::kStateDim}, torch::kFloat);
+    for (std::int64_t j = 0; j < b; ++j) {
+      const Slot& sl = slots[static_cast<std::size_t>(rows[static_cast<std::size_t>(j)])];
+      std::memcpy(in.state[j].data_ptr<float>(), sl.state_now.data(), sizeof(float) * env::kStateDim);
+      std::memcpy(in.state_mask[j].data_ptr<float>(), sl.mask_now.data(), sizeof(float) * env::kStateDim);
+    }
     in.seeds.resize(static_cast<std::size_t>(b));
     for (std::int64_t j = 0; j < b; ++j) {
       const Slot& sl = slots[static_cast<std::size_t>(rows[static_cast<std::size_t>(j)])];
@@ -285,6 +311,7 @@ struct WorldModelVectorEnv::Impl {
                     frame_bytes);
       }
       const float* st = state.data_ptr<float>() + j * env::kStateDim;
+      std::copy(st, st + env::kStateDim, sl.state_now.begin());
       for (std::size_t p = 0; p < proprio.size(); ++p) {
         const Proprio& pr = proprio[p];
         float* dst = batch.at(pr.key).as_array().row(i).data<float>();

@@ -47,8 +47,10 @@ LossTerms world_model_loss(A2WorldNet& net, const TrainBatch& batch, const State
       sf_context = sf_context + c.context_noise_infer * torch::randn(sf_context.sizes(), gen).to(device);
       const auto tokens = net->embed_context(sf_context, anchor.index_select(0, rows));
       const auto level = torch::full({n}, c.context_noise_infer, x0.options());
-      const auto cond = net->embed_condition(level, batch.prev_actions.index_select(0, rows),
-                                             batch.task.index_select(0, rows));
+      const auto cond = net->embed_condition(
+          level, batch.prev_actions.index_select(0, rows), batch.task.index_select(0, rows),
+          c.state_input ? normalizer.normalize(batch.prev_state_in.index_select(0, rows)) : torch::Tensor(),
+          c.state_input ? batch.state_mask.index_select(0, rows) : torch::Tensor());
       auto noise = torch::randn({n, c.views, 3, c.image_size, c.image_size}, gen).to(device);
       const auto own = sample_next_frames(net, tokens, cond, noise, c.self_forcing_steps, false).frames;
       context.select(2, k - 1).index_copy_(0, rows, own);
@@ -63,15 +65,28 @@ LossTerms world_model_loss(A2WorldNet& net, const TrainBatch& batch, const State
   const auto noisy = x0 + per_row(sigma, 5) * cpu_randn(x0.sizes().vec());
   const auto s = edm_scaling(sigma, c.sigma_data);
 
+  // The current state, noised a little so that the change head learns to live with its own drift.
+  torch::Tensor state_in;
+  if (c.state_input) {
+    const auto level = cpu_rand({b}) * c.state_input_noise;
+    state_in = normalizer.normalize(batch.state_in) +
+               per_row(level, 2) * cpu_randn({b, static_cast<std::int64_t>(c.state_dim)});
+  }
+
   const auto tokens = net->embed_context(noisy_context, anchor);
-  const auto cond = net->embed_condition(context_sigma, batch.actions, batch.task);
+  const auto cond = net->embed_condition(context_sigma, batch.actions, batch.task, state_in,
+                                         c.state_input ? batch.state_mask : torch::Tensor());
   const auto out = net->forward(noisy * per_row(s.c_in, 5), tokens, cond, s.c_noise, true);
   const auto f_target = (x0 - per_row(s.c_skip, 5) * noisy) / per_row(s.c_out, 5);
   const auto denoise = (weight * (out.f - f_target).square()).mean();
 
+  // With state_input the head's target is the change in units of its per-step spread, so that every entry's
+  // one-step motion weighs alike (and the axis-angle wrap of a gripper pointing down does not swamp the
+  // rest).
   const auto z = normalizer.normalize(batch.state);
+  const auto target = c.state_input ? (z - state_in) / normalizer.delta_rms.to(z.device()) : z;
   const auto state =
-      (batch.state_mask * (out.state - z).square()).sum() / batch.state_mask.sum().clamp_min(1.0);
+      (batch.state_mask * (out.state - target).square()).sum() / batch.state_mask.sum().clamp_min(1.0);
   const auto success = torch::binary_cross_entropy_with_logits(out.success_logit, batch.success);
   const auto reward = (out.reward - batch.reward).square().mean();
 

@@ -66,12 +66,24 @@ struct EvalJob {
   env::Dict env_options;  // more options for every env, e.g. {"horizon": 100} (physics: a2w::make's)
   std::string results;    // JSON Lines file, appended
   // Sharding: this process runs the (policy, task, backend, seed) items with index % world_size == rank.
+  // With master_addr (torchrun-style MASTER_ADDR/MASTER_PORT) the ranks meet on a c10d TCPStore served by
+  // rank 0 (rendezvous.h): rank 0 reads the results file and tells the others what is done, the others send
+  // each record to it as it finishes, and rank 0 alone writes the file, so the ranks may run on different
+  // machines. A rank that stops sending heartbeats for heartbeat_timeout seconds before finishing its share
+  // fails the run (rank 0 throws a2w::Error naming it; the records gathered so far stay in the file, and a
+  // rerun does the rest). Without master_addr every rank appends to the same file itself (one machine or a
+  // shared filesystem).
   int rank = 0, world_size = 1;
+  std::string master_addr;
+  int master_port = 29500;
+  double heartbeat_timeout = 30;  // seconds
+  double join_timeout = 120;      // seconds for every rank to join the store
   bool progress = true;
 };
 
 struct EvalReport {
   std::int64_t episodes_run = 0, episodes_skipped = 0;  // skipped: already in the results file
+  std::int64_t episodes_gathered = 0;  // rank 0 on a store: the records other ranks sent and it wrote
   double seconds = 0;
   // Per (policy, task, backend) run here: episodes and success rate of what this run added.
   struct Group {
@@ -86,7 +98,7 @@ struct EvalReport {
 };
 
 // Throws InvalidArgument for an unknown backend or policy, an expert in A2World-sim, no results path, or a
-// rank outside [0, world_size).
+// rank outside [0, world_size); a2w::Error when a rank (or, for the others, rank 0) is lost.
 EvalReport run_evaluation(const EvalJob& job);
 
 }  // namespace a2w::bench

@@ -55,6 +55,7 @@ struct Demo {
   Array success;                       // [T], bool or numeric; nonzero means success (stored as uint8)
   std::map<std::string, Array> obs;    // key -> [T, ...]: observation before action t
   std::map<std::string, Array> state;  // key (without "state/") -> [T, ...]: privileged state after action t
+  std::map<std::string, Array> initial_state;  // key -> [...]: the same at reset (group initial_state)
   std::uint64_t seed = 0;
   bool seeded = false;  // false: reset without a seed, `seed` is meaningless
   std::string instruction;

@@ -54,6 +54,7 @@ class EpisodeBuffer {
   Dict current_obs_;  // array values cloned at the time they came
   std::map<std::string, std::vector<Array>> obs_;
   std::map<std::string, std::vector<Array>> state_;
+  std::map<std::string, Array> initial_state_;  // the state/ entries of the reset info
   std::vector<Array> actions_;
   std::vector<float> rewards_;
   std::vector<std::uint8_t> success_;

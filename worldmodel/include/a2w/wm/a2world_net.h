@@ -8,13 +8,18 @@
 // embedding (which camera; A2World gives each camera one too).
 //
 // Conditioning (adaLN-Zero): cond = emb(c_noise) + emb(context-noise level) + MLP(action chunk, flattened) +
-// the task's embedding row (zero-initialised; rows with task -1 get none). This is how A2World injects its
-// 20 x 14 action chunk.
+// the task's embedding row (zero-initialised; rows with task -1 get none) + with config.state_input,
+// MLP(current normalised state, its mask) (zero-initialised). This is how A2World injects its 20 x 14
+// action chunk.
 //
 // Trunk and outputs. `depth` DiT blocks (dit_block.h); per token a linear map to the patch's 3 x patch x
 // patch values of F. The heads read the trunk's last tokens: their mean (what the scene is) and a small
 // per-token projection flattened in token order (where things are, which a mean would lose), then an MLP to
-// the normalised next state, the success logit and the reward.
+// the normalised next state, the success logit and the reward. With config.state_input the MLP also reads
+// the current normalised state, its mask and the action chunk, and the state output is the change of the
+// normalised state in units of its per-step spread (StateNormalizer::delta_rms; A2World adds it). Images at
+// 64 x 64 locate a 4 cm cube to a few centimetres at best; a change from a known state keeps a still object
+// still and moves the arm by its action, which is what the task's success predicate needs to read.
 //
 // The frames and anchors do not change while one imagined step is sampled, nor do the actions, so their
 // embeddings are computed once per step (embed_context, embed_condition) and reused by every sampler call.
@@ -30,9 +35,17 @@
 
 namespace a2w::wm {
 
+// What embed_condition makes once per imagined step and every sampler call reuses.
+struct Condition {
+  torch::Tensor vector;  // f32 [B, width]: the adaLN conditioning, before the noise level is added
+  torch::Tensor head;  // f32 [B, 2 state_dim + action_horizon action_dim]: state, mask, actions (state_input)
+};
+
 struct NetOutput {
-  torch::Tensor f;      // f32 [B, V, 3, H, W]: F, before EDM's c_skip and c_out
-  torch::Tensor state;  // f32 [B, state_dim], normalised (state_normalizer.h); undefined without heads
+  torch::Tensor f;  // f32 [B, V, 3, H, W]: F, before EDM's c_skip and c_out
+  // f32 [B, state_dim]: the normalised next state (state_normalizer.h), or with state_input its change over
+  // delta_rms; undefined without heads
+  torch::Tensor state;
   torch::Tensor success_logit;  // f32 [B]
   torch::Tensor reward;         // f32 [B]
 };
@@ -47,12 +60,15 @@ class A2WorldNetImpl : public torch::nn::Module {
   // position and view embeddings included.
   torch::Tensor embed_context(const torch::Tensor& context, const torch::Tensor& anchor);
   // Context-noise level f32 [B] (the sigma added to the context frames), action chunk
-  // f32 [B, action_horizon, action_dim], task row int64 [B] (-1: none) -> f32 [B, width].
-  torch::Tensor embed_condition(const torch::Tensor& context_sigma, const torch::Tensor& actions,
-                                const torch::Tensor& task);
+  // f32 [B, action_horizon, action_dim], task row int64 [B] (-1: none), and with config.state_input the
+  // current normalised state f32 [B, state_dim] (state_normalizer.h) and its mask f32 [B, state_dim] (1
+  // where the task has the entry). Throws InvalidArgument when state_input needs a state and none came.
+  Condition embed_condition(const torch::Tensor& context_sigma, const torch::Tensor& actions,
+                            const torch::Tensor& task, const torch::Tensor& state = {},
+                            const torch::Tensor& state_mask = {});
   // F(c_in x; c_noise) for scaled_noisy f32 [B, V, 3, H, W] and c_noise f32 [B]; the heads only when `heads`.
   NetOutput forward(const torch::Tensor& scaled_noisy, const torch::Tensor& context_tokens,
-                    const torch::Tensor& condition, const torch::Tensor& c_noise, bool heads);
+                    const Condition& condition, const torch::Tensor& c_noise, bool heads);
 
   const WorldModelConfig& config() const { return config_; }
 
@@ -66,6 +82,7 @@ class A2WorldNetImpl : public torch::nn::Module {
   torch::nn::Linear noise_fc1_{nullptr}, noise_fc2_{nullptr}, ctx_fc1_{nullptr}, ctx_fc2_{nullptr};
   torch::nn::Linear action_fc1_{nullptr}, action_fc2_{nullptr};
   torch::nn::Embedding task_{nullptr};
+  torch::nn::Linear state_fc1_{nullptr}, state_fc2_{nullptr};  // state_input only
   std::vector<DiTBlock> blocks_;
   torch::nn::Linear final_ada_{nullptr}, final_out_{nullptr};
   torch::nn::Linear head_tokens_{nullptr}, head_fc1_{nullptr}, head_fc2_{nullptr}, head_out_{nullptr};

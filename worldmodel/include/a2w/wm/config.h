@@ -31,6 +31,11 @@ struct WorldModelConfig {
   // Heads on the shared trunk.
   int state_dim = 32;        // env/state.h layout
   int head_token_dim = 8;    // per-token features the heads read (flattened, so positions survive pooling)
+  // The current state as an input (state_input): the state head then predicts the change of the normalised
+  // state in units of its per-step spread (state_normalizer.h), from the trunk, the current state and the
+  // actions, and the state also conditions the frames (adaLN). Off in checkpoints from before the field.
+  bool state_input = true;
+  double state_input_noise = 0.02;  // training: input state noised with sigma ~ U(0, this), normalised units
   // EDM (Karras et al. 2022).
   double sigma_data = 0.5;
   double p_mean = -0.4, p_std = 1.2;   // log-normal training sigmas

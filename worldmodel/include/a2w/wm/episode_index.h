@@ -43,6 +43,10 @@ struct Episode {
   env::Array success;     // f32 [T], 0 or 1
   env::Array state;       // f32 [T, state_dim] (zeros when the file has no state labels)
   env::Array state_mask;  // f32 [T, state_dim] (zeros when the file has no state labels)
+  // f32 [state_dim]: the state at reset (initial_state/vector, written since RecordEpisode records it); files
+  // from before carry none, and then this is state row 0, the state one step later.
+  env::Array initial_state;
+  bool has_initial_state = false;
 };
 
 class EpisodeIndex {
@@ -66,6 +70,9 @@ class EpisodeIndex {
 
   // Per state entry, over every step whose mask is set: count, sum, sum of squares (for StateNormalizer).
   void state_moments(std::vector<double>& count, std::vector<double>& sum, std::vector<double>& sum_sq) const;
+  // The same for one step's change (state after action t minus the state before it; the first step only
+  // where the initial state was recorded): count and sum of squares (StateNormalizer::with_delta).
+  void state_change_moments(std::vector<double>& count, std::vector<double>& sum_sq) const;
 
  private:
   EpisodeIndexOptions options_;

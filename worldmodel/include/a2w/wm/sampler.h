@@ -16,7 +16,7 @@ namespace a2w::wm {
 // D(x, sigma) = c_skip x + c_out F(c_in x, c_noise) for x f32 [B, V, 3, H, W] and sigma f32 [B] (> 0).
 // `heads` (may be null) receives the heads of this evaluation.
 torch::Tensor denoise(A2WorldNet& net, const torch::Tensor& x, const torch::Tensor& sigma,
-                      const torch::Tensor& context_tokens, const torch::Tensor& condition, NetOutput* heads);
+                      const torch::Tensor& context_tokens, const Condition& condition, NetOutput* heads);
 
 struct SampleResult {
   torch::Tensor frames;  // f32 [B, V, 3, H, W] in [-1, 1], quantised to 8 bits
@@ -28,7 +28,6 @@ struct SampleResult {
 // correction on every step but the last (which lands on sigma 0). Costs `steps` network evaluations with
 // Euler, 2 * steps - 1 with Heun.
 SampleResult sample_next_frames(A2WorldNet& net, const torch::Tensor& context_tokens,
-                                const torch::Tensor& condition, const torch::Tensor& noise, int steps,
-                                bool heun);
+                                const Condition& condition, const torch::Tensor& noise, int steps, bool heun);
 
 }  // namespace a2w::wm

@@ -14,6 +14,9 @@ namespace a2w::wm {
 struct StateNormalizer {
   torch::Tensor mean;  // f32 [state_dim]
   torch::Tensor std;   // f32 [state_dim], > 0
+  // f32 [state_dim], > 0: the root mean square of one step's change of the normalised state in the training
+  // data, the unit of a state_input model's change head (ones when unknown: older checkpoints).
+  torch::Tensor delta_rms;
 
   // mean 0, std 1.
   static StateNormalizer identity(int state_dim);
@@ -22,9 +25,20 @@ struct StateNormalizer {
   static StateNormalizer from_moments(const std::vector<double>& count, const std::vector<double>& sum,
                                       const std::vector<double>& sum_sq, double min_std = 1e-2);
 
+  // Sets delta_rms from per-entry counts and sums of squares of one step's change in world units (divided
+  // by std here), floored at min_rms.
+  StateNormalizer with_delta(const std::vector<double>& count, const std::vector<double>& sum_sq,
+                             double min_rms = 1e-2) const;
+
   torch::Tensor normalize(const torch::Tensor& state) const;  // [B, S], any device
   torch::Tensor denormalize(const torch::Tensor& z) const;
   StateNormalizer to(torch::Device device) const;
 };
+
+struct Checkpoint;
+// The normaliser stored in a checkpoint ("norm/state_mean", "norm/state_std", and "norm/state_delta_rms"
+// where present; ones where not), and storing one.
+StateNormalizer read_normalizer(const Checkpoint& checkpoint);
+void add_normalizer(Checkpoint& checkpoint, const StateNormalizer& normalizer);
 
 }  // namespace a2w::wm

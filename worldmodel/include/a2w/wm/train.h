@@ -58,10 +58,14 @@ struct TrainJob {
   double grad_clip = 1.0;  // max global gradient norm; 0: no clipping
   std::uint64_t seed = 0;
   // Checkpoints.
-  std::string out;                       // checkpoint written here (required)
-  bool resume = false;                   // continue from `out` when it exists
-  std::string from;                      // adapt: start from this checkpoint's (EMA) weights and statistics
-  std::string task;                      // adapt: the target task id (added to the task embedding if new)
+  std::string out;      // checkpoint written here (required)
+  bool resume = false;  // continue from `out` when it exists
+  std::string from;     // adapt: start from this checkpoint's (EMA) weights and statistics
+  std::string task;     // adapt: the target task id (added to the task embedding if new)
+  // Pretrain, warm start: copy from this checkpoint (its EMA weights) every tensor whose name and shape this
+  // model shares, the rest fresh; for a recipe change that adds or reshapes a few layers, so the trunk need
+  // not relearn the frames. The task rows are copied only when both name the same tasks in the same order.
+  std::string init;
   std::int64_t checkpoint_every = 1000;  // steps; 0: only at the end
   // Stop early, as if interrupted (a checkpoint is written; resume continues the same schedule): at this step
   // (0: never) or after this many minutes of training in this process (0: no limit).
@@ -104,9 +108,11 @@ struct TrainReport {
                steps = 0;  // steps: where this process stopped (the job's steps unless stopped early)
   bool finished = false;   // steps reached the job's steps
   int batch_size = 0, threads = 0;
-  std::string precision;                                             // as resolved
-  double seconds = 0;                                                // this process's training time
-  double samples_per_second = 0;                                     // over this process's steps
+  std::string precision;                // as resolved
+  std::string init;                     // the warm-start checkpoint, if any
+  std::vector<std::string> init_fresh;  // its tensors not copied (absent, another shape, other tasks)
+  double seconds = 0;                   // this process's training time
+  double samples_per_second = 0;        // over this process's steps
   double loss = 0, denoise = 0, state = 0, success = 0, reward = 0;  // the last curve interval
   std::vector<CurvePoint> curve;  // including earlier segments of a resumed run
   env::Dict eval;                 // one_step_eval's metrics, when eval_data was given

@@ -10,6 +10,8 @@
 //   target    frame t + h (the frame after the action chunk)
 //   actions   actions t .. t + h - 1;  prev_actions: actions t - h .. t - 1 (valid when t >= h)
 //   labels    state/vector[t + h - 1] and its mask, success[t + h - 1], the sum of rewards[t .. t + h - 1]
+//   state_in  the state at frame t (state/vector[t - 1], or the episode's initial state at t = 0), the input
+//             of a state_input model; prev_state_in the same at frame t - h (self-forcing's input)
 //
 // Windows are drawn uniformly over all transitions of all episodes. batch(step) depends only on (seed, step):
 // not on thread count, timing or what ran before, so a resumed run sees the batches an uninterrupted one
@@ -42,6 +44,8 @@ struct TrainBatch {
   torch::Tensor has_prev;            // bool [B]
   torch::Tensor state;               // f32 [B, state_dim], world units
   torch::Tensor state_mask;          // f32 [B, state_dim]
+  torch::Tensor state_in;            // f32 [B, state_dim], world units: the state at frame t
+  torch::Tensor prev_state_in;       // f32 [B, state_dim]: at frame t - h (the initial state before that)
   torch::Tensor success;             // f32 [B]
   torch::Tensor reward;              // f32 [B]
   torch::Tensor task;                // int64 [B]: row in config.tasks, -1 when the task has no row

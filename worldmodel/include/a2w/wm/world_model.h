@@ -22,6 +22,11 @@ struct WorldModelInput {
   torch::Tensor anchor;   // uint8 [B, V, H, W, 3]: the episode's first frame per view
   torch::Tensor actions;  // f32 [B, action_horizon, action_dim], actions in [-1, 1]
   torch::Tensor task;     // int64 [B]: row of config().tasks, or -1 for none
+  // The current state, env/state.h layout in world units, and its mask (1 where the task has the entry):
+  // f32 [B, state_dim] each. A2World with config().state_input needs them (the reset's state, then its own
+  // predictions); other models may ignore them.
+  torch::Tensor state;
+  torch::Tensor state_mask;
   // Per-row noise seeds: row b's sampling noise depends on seeds[b] only, so an episode imagines the same
   // frames whatever batch it is stepped in. Empty: seeds 0..B-1.
   std::vector<std::uint64_t> seeds;

@@ -6,7 +6,9 @@
 //            1 + moving_pixel_weight where the target differs from the last true context frame by more than
 //            moving_pixel_threshold levels: the probe's model won PSNR by erasing what moves, and the pixels
 //            that move are the ones that carry the dynamics.
-//   state    masked MSE of the normalised next state (state_normalizer.h), over the entries the task has
+//   state    masked MSE of the normalised next state (state_normalizer.h), over the entries the task has;
+//            with config.state_input the head predicts the change over the normaliser's delta_rms, from the
+//            input state noised with sigma ~ U(0, state_input_noise) per row
 //   success  BCE of the success logit;  reward: MSE
 //   total    denoise + state_loss_weight state + success_loss_weight success + reward_loss_weight reward
 //
