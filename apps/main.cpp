@@ -16,7 +16,6 @@
 #include "a2w/bench/doctor.h"
 #include "a2w/bench/env_bench.h"
 #include "a2w/bench/evaluation.h"
-#include "a2w/bench/rendezvous.h"
 #include "a2w/bench/rollout_job.h"
 #include "a2w/bench/wm_bench.h"
 #include "a2w/bridge/security.h"
@@ -34,6 +33,7 @@
 #include "a2w/wm/export.h"
 #include "a2w/wm/fidelity_eval.h"
 #include "a2w/wm/register_sim.h"
+#include "a2w/wm/rendezvous.h"
 #include "a2w/wm/threads.h"
 #include "a2w/wm/train.h"
 #include "args.h"
@@ -713,6 +713,16 @@ a2w::env::Dict config_overrides(const std::string& text) {
   return d;
 }
 
+// RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, or the options that override them.
+a2w::wm::Launch launch_of(const Command& c) {
+  try {
+    return a2w::wm::launch_from_env(c.get("rank"), c.get("world-size"), c.get("master-addr"),
+                                    c.get("master-port"));
+  } catch (const a2w::InvalidArgument& e) {
+    throw UsageError(std::string("--rank/--world-size/--master-addr/--master-port: ") + e.what());
+  }
+}
+
 int cmd_wm_train(const std::string& mode, const Args& args) {
   const bool adapt = mode == "adapt";
   Command c(adapt ? "wm adapt --from CKPT --task ID --data DIR --out CKPT [options]"
@@ -754,10 +764,19 @@ int cmd_wm_train(const std::string& mode, const Args& args) {
               "auto")
       .option("eval-data", "DIR[,DIR]", "held-out episodes for a one-step evaluation at the end")
       .option("eval-windows", "N", "held-out windows evaluated", "128")
+      .option("rank", "R", "data-parallel: this process (default: $RANK or 0)")
+      .option("world-size", "W", "data-parallel: number of processes (default: $WORLD_SIZE or 1)")
+      .option("master-addr", "HOST", "data-parallel: rank 0's host (default: $MASTER_ADDR)")
+      .option("master-port", "PORT", "data-parallel: port of rank 0's store (default: $MASTER_PORT or 29500)")
       .flag("json", "print one JSON object")
       .flag("quiet", "no progress bar");
   if (!c.parse(args)) return 0;
   a2w::wm::TrainJob job;
+  const auto launch = launch_of(c);
+  job.rank = launch.rank;
+  job.world_size = launch.world_size;
+  job.master_addr = launch.master_addr;
+  job.master_port = launch.master_port;
   if (adapt) {
     job.from = c.get("from");
     job.task = c.get("task");
@@ -922,13 +941,7 @@ int cmd_eval(const Args& args) {
   job.image_size = static_cast<int>(c.get_int("image-size", 0, 1024));
   if (const auto h = c.get_int("horizon", 0, 1000000); h > 0)
     job.env_options["horizon"] = static_cast<std::int64_t>(h);
-  a2w::bench::Launch launch;
-  try {
-    launch = a2w::bench::launch_from_env(c.get("rank"), c.get("world-size"), c.get("master-addr"),
-                                         c.get("master-port"));
-  } catch (const a2w::InvalidArgument& e) {
-    throw UsageError(std::string("--rank/--world-size/--master-addr/--master-port: ") + e.what());
-  }
+  const auto launch = launch_of(c);
   job.rank = launch.rank;
   job.world_size = launch.world_size;
   job.master_addr = launch.master_addr;

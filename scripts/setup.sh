@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libmujoco-dev libqhull-dev
   libtorch-dev libopenblas0-openmp
+  libgloo-dev  # the headers of c10d's ProcessGroupGloo (data-parallel training; libtorch links the library)
   libboost-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev
   libopencv-dev libhdf5-dev libyaml-cpp-dev doctest-dev zlib1g-dev
   libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri libgbm1

@@ -16,13 +16,13 @@
 #include <thread>
 #include <tuple>
 
-#include "a2w/bench/rendezvous.h"
 #include "a2w/bench/rollout_job.h"
 #include "a2w/env/error.h"
 #include "a2w/env/json.h"
 #include "a2w/env/progress.h"
 #include "a2w/env/rng.h"
 #include "a2w/wm/register_sim.h"
+#include "a2w/wm/rendezvous.h"
 #include "a2w/wm/world_model.h"
 
 namespace a2w::bench {
@@ -91,6 +91,9 @@ class ResultsAppender {
   int fd_ = -1;
   std::mutex mutex_;  // rank 0's own records and the gathered ones
 };
+
+using wm::Launch;
+using wm::Rendezvous;
 
 using Key = std::tuple<std::string, std::string, std::string, std::uint64_t>;  // policy, task, backend, seed
 

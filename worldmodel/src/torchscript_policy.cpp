@@ -9,6 +9,7 @@
 
 #include "a2w/env/error.h"
 #include "a2w/wm/bc_policy.h"
+#include "first_line.h"
 
 namespace a2w::wm {
 
@@ -20,10 +21,6 @@ const char* const kTorchScriptPolicySignature =
 namespace {
 
 constexpr std::int64_t kActionDim = 7;
-
-std::string first_line(const std::string& what) {
-  return what.substr(0, what.find('\n'));
-}
 
 std::string describe(const torch::Tensor& t) {
   std::ostringstream s;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "a2w/env/error.h"
+#include "first_line.h"
 
 namespace a2w::wm {
 namespace {
@@ -28,11 +29,6 @@ std::string shape_str(const std::vector<std::int64_t>& shape) {
   std::ostringstream s;
   s << c10::IntArrayRef(shape);
   return s.str();
-}
-
-// The first line of a c10::Error: the rest is a C++ backtrace a user cannot act on.
-std::string first_line(const std::string& what) {
-  return what.substr(0, what.find('\n'));
 }
 
 int int_attribute(const torch::jit::Module& m, const std::string& path, const char* name) {

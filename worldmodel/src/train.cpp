@@ -18,11 +18,13 @@
 #include "a2w/wm/a2world.h"
 #include "a2w/wm/adamw.h"
 #include "a2w/wm/checkpoint.h"
+#include "a2w/wm/data_parallel.h"
 #include "a2w/wm/device.h"
 #include "a2w/wm/episode_index.h"
 #include "a2w/wm/lr_schedule.h"
 #include "a2w/wm/one_step_eval.h"
 #include "a2w/wm/precision.h"
+#include "a2w/wm/rendezvous.h"
 #include "a2w/wm/threads.h"
 #include "a2w/wm/window_loader.h"
 #include "a2w/wm/world_model_loss.h"
@@ -84,6 +86,12 @@ void check_job(const TrainJob& job) {
   if (!job.init.empty() && !job.from.empty())
     throw InvalidArgument("TrainJob: init (a warm start) is for pretraining; adapting (from = " + job.from +
                           ") already starts from a checkpoint");
+  if (job.world_size < 1 || job.rank < 0 || job.rank >= job.world_size)
+    throw InvalidArgument("TrainJob: expected 0 <= rank < world_size, got rank " + std::to_string(job.rank) +
+                          " of " + std::to_string(job.world_size));
+  if (job.world_size > 1 && job.master_addr.empty())
+    throw InvalidArgument("TrainJob: data-parallel training (world_size " + std::to_string(job.world_size) +
+                          ") needs master_addr (MASTER_ADDR), the host of rank 0's store");
   if (!job.from.empty() && job.task.empty())
     throw InvalidArgument("TrainJob: adapting (from = " + job.from + ") needs the target task id in task");
   if (job.threads < 0)
@@ -119,7 +127,10 @@ env::Dict TrainReport::to_dict() const {
           {"success", success},
           {"reward", reward},
           {"curve", c},
-          {"eval", eval}};
+          {"eval", eval},
+          {"rank", static_cast<std::int64_t>(rank)},
+          {"world_size", static_cast<std::int64_t>(world_size)},
+          {"parameter_sum", parameter_sum}};
 }
 
 std::string TrainReport::to_text() const {
@@ -309,12 +320,31 @@ TrainReport train_world_model(const TrainJob& job) {
     write_checkpoint(job.out, ck);
   };
 
+  // Data-parallel: every rank built the same weights from the same seed; rank 0's are broadcast anyway, so a
+  // rank that resumed from a stale copy of `out` cannot drift apart.
+  std::unique_ptr<Rendezvous> rendezvous;
+  std::unique_ptr<DataParallel> dp;
+  const bool leader = job.rank == 0;
+  report.rank = job.rank;
+  report.world_size = job.world_size;
+  if (job.world_size > 1) {
+    rendezvous =
+        std::make_unique<Rendezvous>(Launch{job.rank, job.world_size, job.master_addr, job.master_port});
+    dp = std::make_unique<DataParallel>(*rendezvous);
+    dp->broadcast(*net);
+    dp->broadcast(*ema);
+  }
+
   // 5. The loop.
   const std::int64_t warmup =
       job.warmup_steps >= 0 ? job.warmup_steps : std::min<std::int64_t>(500, job.steps / 10);
-  WindowLoader loader(index, config, job.batch_size, job.seed);
+  // Each rank draws its own batches and noise: rank 0's are those of a single-process run.
+  const std::uint64_t rank_seed =
+      job.rank == 0 ? job.seed
+                    : env::episode_seed(job.seed, 0x52414E4Bull, static_cast<std::uint64_t>(job.rank));
+  WindowLoader loader(index, config, job.batch_size, rank_seed);
   loader.start(step0, job.loader_workers, 4);
-  env::Progress progress(report.mode, job.steps, job.progress ? stderr : nullptr);
+  env::Progress progress(report.mode, job.steps, job.progress && leader ? stderr : nullptr);
   progress.advance(step0);
   const auto t0 = Clock::now();
   auto interval_start = t0;
@@ -323,14 +353,16 @@ TrainReport train_world_model(const TrainJob& job) {
   net->train();
   std::int64_t step = step0;
   auto out_of_time = [&] {
+    // Data-parallel ranks learn of the time limit through the allreduce, never here: one rank leaving the
+    // loop alone would leave the others waiting for it.
     return (job.stop_at_step > 0 && step >= job.stop_at_step) ||
-           (job.max_minutes > 0 && seconds_since(t0) >= 60.0 * job.max_minutes);
+           (!dp && job.max_minutes > 0 && seconds_since(t0) >= 60.0 * job.max_minutes);
   };
   for (; step < job.steps && !out_of_time(); ++step) {
     const double lr = warmup_cosine_lr(job.lr, job.min_lr_ratio, warmup, job.steps, step);
     const auto batch = loader.next().to(device);
     auto gen = at::detail::createCPUGenerator(
-        env::episode_seed(job.seed, 0x4C4F5353ull, static_cast<std::uint64_t>(step)));
+        env::episode_seed(rank_seed, 0x4C4F5353ull, static_cast<std::uint64_t>(step)));
     const bool self_forcing = step >= config.self_forcing_warmup;
     optimizer.zero_grad();
     LossTerms terms;
@@ -342,6 +374,9 @@ TrainReport train_world_model(const TrainJob& job) {
       throw Error("train_world_model: the loss became " + std::to_string(terms.total.item<double>()) +
                   " at step " + std::to_string(step) + " (try a lower lr)");
     terms.total.backward();
+    // Ranks stop together: the time limit of any rank stops all (the flag rides with the gradients).
+    const bool stop_all =
+        dp && dp->average_gradients(*net, job.max_minutes > 0 && seconds_since(t0) >= 60.0 * job.max_minutes);
     if (job.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), job.grad_clip);
     optimizer.step(lr);
     ema_update(*ema, *net, ema_decay_at(config.ema_decay, step));
@@ -354,8 +389,9 @@ TrainReport train_world_model(const TrainJob& job) {
     ++interval_steps;
     ++done_here;
     const std::int64_t done = step + 1;
-    const bool stopping = done == job.steps || (job.stop_at_step > 0 && done >= job.stop_at_step) ||
-                          (job.max_minutes > 0 && seconds_since(t0) >= 60.0 * job.max_minutes);
+    const bool stopping =
+        done == job.steps || (job.stop_at_step > 0 && done >= job.stop_at_step) ||
+        (dp ? stop_all : job.max_minutes > 0 && seconds_since(t0) >= 60.0 * job.max_minutes);
     if (done % std::max<std::int64_t>(1, job.log_every) == 0 || stopping) {
       const double dt = seconds_since(interval_start);
       const double n = static_cast<double>(interval_steps);
@@ -376,8 +412,12 @@ TrainReport train_world_model(const TrainJob& job) {
       interval_start = Clock::now();
     }
     progress.advance();
-    if (job.checkpoint_every > 0 && done % job.checkpoint_every == 0 && !stopping)
+    if (leader && job.checkpoint_every > 0 && done % job.checkpoint_every == 0 && !stopping)
       save(done, seconds_before + seconds_since(t0));
+    if (stopping) {
+      ++step;
+      break;
+    }
   }
   loader.stop();
   report.seconds = seconds_since(t0);
@@ -385,7 +425,12 @@ TrainReport train_world_model(const TrainJob& job) {
       static_cast<double>(done_here * job.batch_size) / std::max(report.seconds, 1e-9);
   report.steps = step;
   report.finished = step >= job.steps;
-  save(step, seconds_before + report.seconds);
+  if (leader) save(step, seconds_before + report.seconds);
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& p : ema->parameters())
+      report.parameter_sum += p.to(torch::kFloat64).sum().item<double>();
+  }
   progress.finish();
   report.curve = curve;
   if (!curve.empty()) {
@@ -398,7 +443,7 @@ TrainReport train_world_model(const TrainJob& job) {
   }
 
   // 6. Optional one-step evaluation of the EMA weights on held-out data.
-  if (!job.eval_data.empty()) {
+  if (!job.eval_data.empty() && leader) {
     EpisodeIndexOptions eo = io;
     eo.paths = job.eval_data;
     eo.fraction = 1.0;

@@ -76,7 +76,15 @@ struct TrainJob {
   // barrier after every op, and when another process holds a core each meeting waits out a scheduler slice
   // (measured here: a 2-thread predict() 100x slower beside one busy neighbour).
   int threads = 0;
-  int loader_workers = 1;      // background batch builders
+  int loader_workers = 1;  // background batch builders
+  // Data-parallel over processes and machines (data_parallel.h), launched torchrun-style: with world_size > 1
+  // the ranks meet on rank 0's c10d store at master_addr:master_port, each draws its own batches (batch_size
+  // per rank) and the gradients are averaged before every step, so the weights stay the same everywhere; only
+  // rank 0 writes `out`, prints progress and runs the evaluation. Resuming reads `out` on every rank, so it
+  // needs the file where each rank can read it.
+  int rank = 0, world_size = 1;
+  std::string master_addr;
+  int master_port = 29500;
   std::string device = "cpu";  // "cpu", "cuda", "cuda:1"
   // Matrix products in "float32" or "bfloat16" (autocast, master weights float32; precision.h); "auto":
   // bfloat16 on CUDA and on CPUs that multiply it natively (2.4x faster steps here), else float32.
@@ -116,6 +124,8 @@ struct TrainReport {
   double loss = 0, denoise = 0, state = 0, success = 0, reward = 0;  // the last curve interval
   std::vector<CurvePoint> curve;  // including earlier segments of a resumed run
   env::Dict eval;                 // one_step_eval's metrics, when eval_data was given
+  int rank = 0, world_size = 1;   // data-parallel: this process of how many
+  double parameter_sum = 0;       // of the final weights: equal on every rank of a data-parallel run
 
   env::Dict to_dict() const;
   std::string to_text() const;

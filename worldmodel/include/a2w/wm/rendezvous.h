@@ -1,6 +1,7 @@
 #pragma once
-// Rendezvous: how the processes of one sharded job find each other, on PyTorch's c10d TCPStore (the store
-// torchrun, Slurm scripts and Kubernetes' PyTorchJob use), launched torchrun-style:
+// Rendezvous: how the processes of one sharded job (a2w eval's shards, data-parallel training) find each
+// other, on PyTorch's c10d TCPStore (the store torchrun, Slurm scripts and Kubernetes' PyTorchJob use),
+// launched torchrun-style:
 //
 //   RANK         this process, 0 .. WORLD_SIZE-1      MASTER_ADDR  host of rank 0 (its store)
 //   WORLD_SIZE   number of processes                   MASTER_PORT  port of rank 0's store (29500)
@@ -19,7 +20,7 @@
 #include <memory>
 #include <string>
 
-namespace a2w::bench {
+namespace a2w::wm {
 
 struct Launch {
   int rank = 0, world_size = 1;
@@ -51,10 +52,11 @@ class Rendezvous {
   bool has(const std::string& key);
 
  private:
+  friend class DataParallel;  // builds its process group on this store
   [[noreturn]] void fail(const std::string& what, const std::exception& e) const;
   Launch launch_;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace a2w::bench
+}  // namespace a2w::wm

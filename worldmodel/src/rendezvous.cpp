@@ -1,22 +1,15 @@
-#include "a2w/bench/rendezvous.h"
+#include "a2w/wm/rendezvous.h"
 
 #include <cstdlib>
-#include <mutex>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <vector>
 
 #include "a2w/env/error.h"
+#include "first_line.h"
+#include "rendezvous_impl.h"
 
-namespace a2w::bench {
+namespace a2w::wm {
 
 namespace {
-
-// The first line of a c10d message (the rest is a C++ stack trace).
-std::string first_line(const char* what) {
-  std::string s(what);
-  const auto nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
-}
 
 int parse_int(const std::string& text, const char* name, long lo, long hi) {
   char* end = nullptr;
@@ -50,11 +43,6 @@ Launch launch_from_env(const std::string& rank, const std::string& world_size, c
   return l;
 }
 
-struct Rendezvous::Impl {
-  std::mutex mutex;  // one request on the client connection at a time
-  std::unique_ptr<c10d::TCPStore> store;
-};
-
 Rendezvous::Rendezvous(const Launch& launch, std::chrono::milliseconds timeout)
     : launch_(launch), impl_(std::make_unique<Impl>()) {
   if (launch.master_addr.empty())
@@ -66,7 +54,7 @@ Rendezvous::Rendezvous(const Launch& launch, std::chrono::milliseconds timeout)
   o.waitWorkers = true;
   o.timeout = timeout;
   try {
-    impl_->store = std::make_unique<c10d::TCPStore>(launch.master_addr, o);
+    impl_->store = c10::make_intrusive<c10d::TCPStore>(launch.master_addr, o);
   } catch (const std::exception& e) {
     fail(launch.rank == 0 ? "starting the store and waiting " + std::to_string(timeout.count()) +
                                 " ms for all " + std::to_string(launch.world_size) + " ranks to join"
@@ -120,4 +108,4 @@ bool Rendezvous::has(const std::string& key) {
   }
 }
 
-}  // namespace a2w::bench
+}  // namespace a2w::wm

@@ -1,6 +1,7 @@
-// `a2w eval` sharded torchrun-style over processes that meet on a c10d TCPStore (RANK, WORLD_SIZE,
-// MASTER_ADDR, MASTER_PORT): the same records as one process, a killed rank fails the run with a message that
-// names it, and a rerun completes from the records already written.
+// a2w over processes launched torchrun-style (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) that meet on a c10d
+// TCPStore. `a2w eval` sharded: the same records as one process, a killed rank fails the run with a message
+// that names it, and a rerun completes from the records already written. `a2w wm pretrain` data-parallel on
+// ProcessGroupGloo: every rank ends with the same weights and only rank 0 writes the checkpoint.
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -18,6 +19,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "a2w/env/json.h"
 
 extern char** environ;
 
@@ -48,10 +51,11 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-// `a2w eval ARGS` with its output to `log`, as rank `rank` of `world` (no launch variables when world is 0).
-pid_t spawn_eval(const std::vector<std::string>& args, const fs::path& log, int rank, int world, int port) {
-  std::vector<std::string> argv{std::string(A2W_BINARY_DIR) + "/a2w", "eval"};
-  argv.insert(argv.end(), args.begin(), args.end());
+// `a2w VERB ARGS` with its output to `log`, as rank `rank` of `world` (no launch variables when world is 0).
+pid_t spawn_a2w(const std::vector<std::string>& verb_and_args, const fs::path& log, int rank, int world,
+                int port) {
+  std::vector<std::string> argv{std::string(A2W_BINARY_DIR) + "/a2w"};
+  argv.insert(argv.end(), verb_and_args.begin(), verb_and_args.end());
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     const std::string kv(*e);
@@ -101,8 +105,10 @@ std::vector<std::string> sorted_lines(const fs::path& p) {
 
 std::vector<std::string> job(const fs::path& out, int episodes, int horizon,
                              const std::string& task = "a2w/Reach-v0") {
-  // The scripted expert's noise is seeded by the episode, so a record does not depend on which process ran it.
-  return {"--policies",
+  // The scripted expert's noise is seeded by the episode, so a record does not depend on which process ran
+  // it.
+  return {"eval",
+          "--policies",
           "expert@0,expert@0.5",
           "--tasks",
           task,
@@ -137,7 +143,7 @@ fs::path numbered(const fs::path& dir, const char* prefix, int n, const char* su
 TEST_CASE("eval on a c10d store: 2 and 4 ranks give the records of one process") {
   Dir dir;
   const auto one = dir.path / "one.jsonl";
-  REQUIRE(wait_exit(spawn_eval(job(one, 8, 20), dir.path / "one.log", 0, 0, 0)) == 0);
+  REQUIRE(wait_exit(spawn_a2w(job(one, 8, 20), dir.path / "one.log", 0, 0, 0)) == 0);
   const auto reference = sorted_lines(one);
   REQUIRE(reference.size() == 16);
   for (int world : {2, 4}) {
@@ -146,7 +152,7 @@ TEST_CASE("eval on a c10d store: 2 and 4 ranks give the records of one process")
     const int port = free_port();
     std::vector<pid_t> pids;
     for (int r = 0; r < world; ++r)
-      pids.push_back(spawn_eval(job(out, 8, 20), numbered(dir.path, "r", r, ".log"), r, world, port));
+      pids.push_back(spawn_a2w(job(out, 8, 20), numbered(dir.path, "r", r, ".log"), r, world, port));
     for (int r = 0; r < world; ++r) {
       CAPTURE(r);
       const int code = wait_exit(pids[static_cast<std::size_t>(r)]);
@@ -165,13 +171,13 @@ TEST_CASE("eval on a c10d store: a killed rank fails the run by name, and a reru
   // busy when it is killed.
   const int episodes = 60, horizon = 60;
   const std::string task = "a2w/PickPlaceBin-v0";
-  REQUIRE(wait_exit(spawn_eval(job(one, episodes, horizon, task), dir.path / "one.log", 0, 0, 0)) == 0);
+  REQUIRE(wait_exit(spawn_a2w(job(one, episodes, horizon, task), dir.path / "one.log", 0, 0, 0)) == 0);
 
   const int world = 4, port = free_port();
   std::vector<pid_t> pids;
   for (int r = 0; r < world; ++r)
     pids.push_back(
-        spawn_eval(job(out, episodes, horizon, task), numbered(dir.path, "r", r, ".log"), r, world, port));
+        spawn_a2w(job(out, episodes, horizon, task), numbered(dir.path, "r", r, ".log"), r, world, port));
   // Once records arrive the ranks have met; then rank 2 dies mid-share.
   const auto t0 = std::chrono::steady_clock::now();
   while (sorted_lines(out).empty() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
@@ -190,8 +196,42 @@ TEST_CASE("eval on a c10d store: a killed rank fails the run by name, and a reru
   CHECK(partial.size() < 2u * episodes);
 
   // The rerun (here one process) keeps every record written and runs only the rest.
-  REQUIRE(wait_exit(spawn_eval(job(out, episodes, horizon, task), dir.path / "rerun.log", 0, 0, 0)) == 0);
+  REQUIRE(wait_exit(spawn_a2w(job(out, episodes, horizon, task), dir.path / "rerun.log", 0, 0, 0)) == 0);
   CHECK(sorted_lines(out) == sorted_lines(one));
   const auto kept = sorted_lines(out);
   for (const auto& line : partial) CHECK(std::binary_search(kept.begin(), kept.end(), line));
+}
+
+TEST_CASE("wm pretrain data-parallel on 2 ranks: the same weights on both, one checkpoint") {
+  Dir dir;
+  const auto data = dir.path / "data";
+  REQUIRE(wait_exit(spawn_a2w({"collect", "--out", data.string(), "--tasks", "a2w/Reach-v0", "--episodes",
+                               "2", "--noise", "0", "--image-size", "16", "--quiet"},
+                              dir.path / "collect.log", 0, 0, 0)) == 0);
+  const auto out = dir.path / "dp.a2wm";
+  const std::vector<std::string> train{"wm",      "pretrain", "--data",  data.string(), "--config",  "tiny",
+                                       "--steps", "6",        "--batch", "4",           "--threads", "1",
+                                       "--quiet", "--json",   "--out",   out.string()};
+  const int port = free_port();
+  std::vector<pid_t> pids;
+  for (int r = 0; r < 2; ++r)
+    pids.push_back(spawn_a2w(train, numbered(dir.path, "t", r, ".log"), r, 2, port));
+  std::vector<a2w::env::Dict> reports;
+  for (int r = 0; r < 2; ++r) {
+    CAPTURE(r);
+    const int code = wait_exit(pids[static_cast<std::size_t>(r)]);
+    const std::string log = read_all(numbered(dir.path, "t", r, ".log"));
+    INFO(log);
+    REQUIRE(code == 0);
+    reports.push_back(a2w::env::parse_json(log.substr(log.find('{'))).as_dict());
+    CHECK(a2w::env::get(reports.back(), "rank").as_int() == r);
+    CHECK(a2w::env::get(reports.back(), "world_size").as_int() == 2);
+    CHECK(a2w::env::get(reports.back(), "steps").as_int() == 6);
+  }
+  // Averaged gradients from the same start: bit-identical weights.
+  CHECK(a2w::env::get(reports[0], "parameter_sum").as_double() ==
+        a2w::env::get(reports[1], "parameter_sum").as_double());
+  CHECK(fs::exists(out));
+  // data, collect.log, dp.a2wm, t0.log, t1.log: no second checkpoint or temporary file from rank 1
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 5);
 }
