@@ -16,6 +16,19 @@
 
 using namespace a2w::wm;
 
+namespace {
+
+// Four windows of one 10-step episode, at t = 0 (no previous action), 1, 3 and 8.
+TrainBatch self_forcing_batch(const wmtest::TempDir& dir, const WorldModelConfig& c) {
+  wmtest::write_dataset(dir.str("a.hdf5"), "a2w/LiftCube-v0", 1, 10, 16, 0);
+  EpisodeIndexOptions o;
+  o.paths = {dir.str()};
+  WindowLoader loader(std::make_shared<const EpisodeIndex>(o), c, 4, 0);
+  return loader.windows({{0, 0}, {0, 1}, {0, 3}, {0, 8}});
+}
+
+}  // namespace
+
 TEST_CASE("one-batch overfit: the loss falls at least tenfold") {
   wmtest::TempDir dir("overfit");
   wmtest::write_dataset(dir.str("a.hdf5"), "a2w/LiftCube-v0", 2, 10, 16, 0);
@@ -50,19 +63,35 @@ TEST_CASE("one-batch overfit: the loss falls at least tenfold") {
 
 TEST_CASE("self-forcing replaces the last context frame of some rows, never without a previous action") {
   wmtest::TempDir dir("selfforce");
-  wmtest::write_dataset(dir.str("a.hdf5"), "a2w/LiftCube-v0", 1, 10, 16, 0);
-  EpisodeIndexOptions o;
-  o.paths = {dir.str()};
-  auto index = std::make_shared<const EpisodeIndex>(o);
   auto c = wmtest::tiny();
   c.self_forcing_prob = 1.0;
-  WindowLoader loader(index, c, 4, 0);
-  const auto batch = loader.windows({{0, 0}, {0, 1}, {0, 3}, {0, 8}});
+  const auto batch = self_forcing_batch(dir, c);
   A2WorldNet net(c);
   auto gen = at::detail::createCPUGenerator(1);
   CHECK(world_model_loss(net, batch, StateNormalizer::identity(32), gen, true).self_forced == 3);
   gen = at::detail::createCPUGenerator(1);
   CHECK(world_model_loss(net, batch, StateNormalizer::identity(32), gen, false).self_forced == 0);
+}
+
+TEST_CASE("state self-forcing: self-forced rows start from their own predicted state") {
+  wmtest::TempDir dir("statesf");
+  auto c = wmtest::tiny();
+  c.self_forcing_prob = 1.0;
+  const auto batch = self_forcing_batch(dir, c);
+  auto state_loss = [&](bool state_sf, bool self_forcing) {
+    auto cc = c;
+    cc.state_self_forcing = state_sf;
+    torch::manual_seed(7);
+    A2WorldNet net(cc);
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->parameters()) p.add_(torch::randn_like(p) * 0.05);  // a head that predicts changes
+    auto gen = at::detail::createCPUGenerator(1);
+    return world_model_loss(net, batch, StateNormalizer::identity(32), gen, self_forcing).state;
+  };
+  const double plain = state_loss(false, true), own = state_loss(true, true);
+  CHECK(std::isfinite(own));
+  CHECK(own != plain);                                         // three rows took their own state
+  CHECK(state_loss(true, false) == state_loss(false, false));  // nothing self-forced: no difference
 }
 
 TEST_CASE("bfloat16 autocast with self-forcing: every weight gets nearly its float32 gradient") {

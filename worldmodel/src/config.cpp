@@ -104,6 +104,7 @@ const std::vector<Field>& fields() {
       A2W_INT(state_dim),
       A2W_INT(head_token_dim),
       A2W_BOOL(state_input),
+      A2W_BOOL(state_self_forcing),
       A2W_DOUBLE(state_input_noise),
       A2W_DOUBLE(sigma_data),
       A2W_DOUBLE(p_mean),

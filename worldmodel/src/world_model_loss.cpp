@@ -35,6 +35,7 @@ LossTerms world_model_loss(A2WorldNet& net, const TrainBatch& batch, const State
   const auto weight = 1.0 + c.moving_pixel_weight * moving.to(torch::kFloat32);
 
   LossTerms terms;
+  torch::Tensor sf_rows, sf_state;  // state self-forcing: the rows, and their own predicted normalised state
   const auto sf_draw = cpu_rand({b});
   if (self_forcing && c.self_forcing_prob > 0) {
     const auto rows = (sf_draw.lt(c.self_forcing_prob) & batch.has_prev).nonzero().view({-1});
@@ -47,13 +48,18 @@ LossTerms world_model_loss(A2WorldNet& net, const TrainBatch& batch, const State
       sf_context = sf_context + c.context_noise_infer * torch::randn(sf_context.sizes(), gen).to(device);
       const auto tokens = net->embed_context(sf_context, anchor.index_select(0, rows));
       const auto level = torch::full({n}, c.context_noise_infer, x0.options());
+      const auto prev_z =
+          c.state_input ? normalizer.normalize(batch.prev_state_in.index_select(0, rows)) : torch::Tensor();
       const auto cond = net->embed_condition(
-          level, batch.prev_actions.index_select(0, rows), batch.task.index_select(0, rows),
-          c.state_input ? normalizer.normalize(batch.prev_state_in.index_select(0, rows)) : torch::Tensor(),
+          level, batch.prev_actions.index_select(0, rows), batch.task.index_select(0, rows), prev_z,
           c.state_input ? batch.state_mask.index_select(0, rows) : torch::Tensor());
       auto noise = torch::randn({n, c.views, 3, c.image_size, c.image_size}, gen).to(device);
-      const auto own = sample_next_frames(net, tokens, cond, noise, c.self_forcing_steps, false).frames;
-      context.select(2, k - 1).index_copy_(0, rows, own);
+      const auto own = sample_next_frames(net, tokens, cond, noise, c.self_forcing_steps, false);
+      context.select(2, k - 1).index_copy_(0, rows, own.frames);
+      if (c.state_input && c.state_self_forcing) {
+        sf_rows = rows;
+        sf_state = prev_z + normalizer.delta_rms.to(device) * own.heads.state;
+      }
     }
   }
 
@@ -71,6 +77,9 @@ LossTerms world_model_loss(A2WorldNet& net, const TrainBatch& batch, const State
     const auto level = cpu_rand({b}) * c.state_input_noise;
     state_in = normalizer.normalize(batch.state_in) +
                per_row(level, 2) * cpu_randn({b, static_cast<std::int64_t>(c.state_dim)});
+    // As at inference, the self-forced rows start from their own predicted state (no noise added: it has
+    // its own errors).
+    if (sf_state.defined()) state_in.index_copy_(0, sf_rows, sf_state.to(state_in.scalar_type()));
   }
 
   const auto tokens = net->embed_context(noisy_context, anchor);

@@ -36,6 +36,7 @@ struct WorldModelConfig {
   // actions, and the state also conditions the frames (adaLN). Off in checkpoints from before the field.
   bool state_input = true;
   double state_input_noise = 0.02;  // training: input state noised with sigma ~ U(0, this), normalised units
+  bool state_self_forcing = false;   // self-forced rows also take their own predicted state as input
   // EDM (Karras et al. 2022).
   double sigma_data = 0.5;
   double p_mean = -0.4, p_std = 1.2;   // log-normal training sigmas

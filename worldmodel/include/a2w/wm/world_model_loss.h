@@ -16,7 +16,8 @@
 // drawn per row from U(0, context_noise_train_max), and the level is fed to the model (DIAMOND); with
 // self-forcing on, each row that has a previous action is, with probability self_forcing_prob, given the
 // model's own `self_forcing_steps`-step prediction (no gradient, quantised like an imagined frame) in place
-// of its most recent context frame (A2World's self-forcing).
+// of its most recent context frame (A2World's self-forcing), and with config.state_self_forcing its own
+// predicted state in place of the true input state.
 //
 // Every random draw comes from `generator` (a CPU generator), so a step is reproducible from its seed.
 
