@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -133,12 +134,15 @@ std::set<Key> decode_done(const std::string& text) {
   return done;
 }
 
-// A rank other than 0: its heartbeat, sent from a thread so that a long episode batch does not look like
-// a dead rank. A failure to reach the store (rank 0 gone) is kept for the main thread to throw.
-class Heartbeat {
+// Runs `tick` every `period` on its own thread until destroyed. The first exception stops it, and check()
+// then throws a2w::Error with describe(that exception): a failure seen in the background reaches the main
+// thread at its next check.
+class Repeating {
  public:
-  explicit Heartbeat(Rendezvous& store) : store_(store), thread_([this] { run(); }) {}
-  ~Heartbeat() {
+  Repeating(std::chrono::milliseconds period, std::function<void()> tick,
+            std::function<std::string(const std::exception&)> describe)
+      : period_(period), tick_(std::move(tick)), describe_(std::move(describe)), thread_([this] { run(); }) {}
+  ~Repeating() {
     stop_ = true;
     thread_.join();
   }
@@ -149,98 +153,92 @@ class Heartbeat {
 
  private:
   void run() {
-    const int r = store_.launch().rank;
+    constexpr auto kSlice = std::chrono::milliseconds(100);  // so that the destructor need not wait a period
     while (!stop_) {
       try {
-        store_.add(key_beat(r), 1);
+        tick_();
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mutex_);
-        error_ = std::string("eval: lost rank 0, which gathers the records: ") + e.what();
+        error_ = describe_(e);
         return;
       }
-      for (int i = 0; i < 5 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (std::chrono::milliseconds slept{0}; slept < period_ && !stop_; slept += kSlice)
+        std::this_thread::sleep_for(kSlice);
     }
   }
-  Rendezvous& store_;
+  std::chrono::milliseconds period_;
+  std::function<void()> tick_;
+  std::function<std::string(const std::exception&)> describe_;
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::string error_;
-  std::thread thread_;
+  std::thread thread_;  // last: it starts once everything it reads is built
 };
 
 // Rank 0: takes the other ranks' records off the store into the results file, and watches their heartbeats.
 class Gatherer {
  public:
-  Gatherer(Rendezvous& store, ResultsAppender& out, double timeout, std::string results)
-      : store_(store), out_(out), timeout_(timeout), results_(std::move(results)), thread_([this] {
-          run();
-        }) {}
-  ~Gatherer() {
-    stop_ = true;
-    thread_.join();
-  }
+  Gatherer(Rendezvous& store, ResultsAppender& out, double timeout, const std::string& results)
+      : store_(store),
+        out_(out),
+        timeout_(timeout),
+        got_(world(), 0),
+        beat_(world(), -1),
+        finished_(world(), -1),
+        seen_(world(), std::chrono::steady_clock::now()),
+        loop_(
+            std::chrono::milliseconds(200), [this] { tick(); },
+            [this, results](const std::exception& e) {
+              return std::string("eval: ") + e.what() + "; the " + std::to_string(gathered_) +
+                     " records gathered from other ranks and this rank's own are in " + results +
+                     "; rerun the same command to finish the rest";
+            }) {}
   // Throws the failure, if any.
-  void check() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!error_.empty()) throw Error(error_);
-  }
+  void check() { loop_.check(); }
   bool all_done() const { return all_done_; }
   std::int64_t gathered() const { return gathered_; }
 
  private:
-  void run() {
+  std::size_t world() const { return static_cast<std::size_t>(store_.launch().world_size); }
+
+  // One pass over the other ranks: their new records, whether they finished, whether they still beat.
+  void tick() {
     const int w = store_.launch().world_size;
-    std::vector<std::int64_t> got(static_cast<std::size_t>(w), 0), beat(static_cast<std::size_t>(w), -1),
-        finished(static_cast<std::size_t>(w), -1);
-    std::vector<std::chrono::steady_clock::time_point> seen(static_cast<std::size_t>(w),
-                                                            std::chrono::steady_clock::now());
-    while (!stop_) {
-      try {
-        bool done = true;
-        for (int r = 1; r < w; ++r) {
-          const auto k = static_cast<std::size_t>(r);
-          for (const auto n = store_.add(key_count(r), 0); got[k] < n; ++got[k]) {
-            const std::string line = store_.get(key_record(r, got[k]));
-            const auto v = env::parse_json(line);
-            if (!v.is_dict())
-              throw Error("rank " + std::to_string(r) + " sent a record that is not an object");
-            EvalRecord::from_dict(v.as_dict());  // checked before it is written
-            out_.append_line(line + "\n");
-            ++gathered_;
-          }
-          if (finished[k] < 0 && store_.has(key_finished(r)))
-            finished[k] = std::stoll(store_.get(key_finished(r)));
-          const auto now = std::chrono::steady_clock::now();
-          if (const auto b = store_.add(key_beat(r), 0); b != beat[k]) {
-            beat[k] = b;
-            seen[k] = now;
-          }
-          if (finished[k] < 0 && std::chrono::duration<double>(now - seen[k]).count() > timeout_)
-            throw Error("rank " + std::to_string(r) + " of " + std::to_string(w) +
-                        " stopped (no heartbeat for " + std::to_string(static_cast<int>(timeout_)) +
-                        " s) before finishing its share");
-          done = done && finished[k] >= 0 && got[k] >= finished[k];
-        }
-        all_done_ = done;
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        error_ = std::string("eval: ") + e.what() + "; the " + std::to_string(gathered_) +
-                 " records gathered from other ranks and this rank's own are in " + results_ +
-                 "; rerun the same command to finish the rest";
-        return;
+    bool done = true;
+    for (int r = 1; r < w; ++r) {
+      const auto k = static_cast<std::size_t>(r);
+      for (const auto n = store_.add(key_count(r), 0); got_[k] < n; ++got_[k]) {
+        const std::string line = store_.get(key_record(r, got_[k]));
+        const auto v = env::parse_json(line);
+        if (!v.is_dict()) throw Error("rank " + std::to_string(r) + " sent a record that is not an object");
+        EvalRecord::from_dict(v.as_dict());  // checked before it is written
+        out_.append_line(line + "\n");
+        ++gathered_;
       }
-      for (int i = 0; i < 2 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (finished_[k] < 0 && store_.has(key_finished(r)))
+        finished_[k] = std::stoll(store_.get(key_finished(r)));
+      const auto now = std::chrono::steady_clock::now();
+      if (const auto b = store_.add(key_beat(r), 0); b != beat_[k]) {
+        beat_[k] = b;
+        seen_[k] = now;
+      }
+      if (finished_[k] < 0 && std::chrono::duration<double>(now - seen_[k]).count() > timeout_)
+        throw Error("rank " + std::to_string(r) + " of " + std::to_string(w) + " stopped (no heartbeat for " +
+                    std::to_string(static_cast<int>(timeout_)) + " s) before finishing its share");
+      done = done && finished_[k] >= 0 && got_[k] >= finished_[k];
     }
+    all_done_ = done;
   }
+
   Rendezvous& store_;
   ResultsAppender& out_;
   double timeout_;
-  std::string results_;
-  std::atomic<bool> stop_{false}, all_done_{false};
+  // Per rank (index 0 unused): records taken, last heartbeat count and when it changed, records sent in all.
+  std::vector<std::int64_t> got_, beat_, finished_;
+  std::vector<std::chrono::steady_clock::time_point> seen_;
+  std::atomic<bool> all_done_{false};
   std::atomic<std::int64_t> gathered_{0};
-  std::mutex mutex_;
-  std::string error_;
-  std::thread thread_;
+  Repeating loop_;  // last: its thread reads everything above
 };
 
 }  // namespace
@@ -391,10 +389,16 @@ EvalReport run_evaluation(const EvalJob& job) {
   std::unique_ptr<ResultsAppender> out;
   if (writes_file) out = std::make_unique<ResultsAppender>(job.results);
   std::unique_ptr<Gatherer> gatherer;
-  std::unique_ptr<Heartbeat> heartbeat;
+  std::unique_ptr<Repeating> heartbeat;  // a rank other than 0: sent from a thread, so that a long episode
+                                         // batch does not look like a dead rank
   if (store && job.rank == 0)
     gatherer = std::make_unique<Gatherer>(*store, *out, job.heartbeat_timeout, job.results);
-  if (store && job.rank != 0) heartbeat = std::make_unique<Heartbeat>(*store);
+  if (store && job.rank != 0)
+    heartbeat = std::make_unique<Repeating>(
+        std::chrono::milliseconds(500), [&store, r = job.rank] { store->add(key_beat(r), 1); },
+        [](const std::exception& e) {
+          return std::string("eval: lost rank 0, which gathers the records: ") + e.what();
+        });
   std::int64_t sent = 0;
   auto emit = [&](const EvalRecord& rec) {
     if (gatherer) gatherer->check();
