@@ -121,7 +121,7 @@ WorldModelOutput A2World::predict(const WorldModelInput& input) {
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
   PrecisionGuard precision(precision_, device_);
   const auto tokens = net_->embed_context(context, anchor);
-  torch::Tensor state, state_mask;
+  torch::Tensor state, state_mask, z;
   if (c.state_input) {
     if (!input.state.defined() || !input.state_mask.defined())
       throw InvalidArgument(
@@ -130,19 +130,20 @@ WorldModelOutput A2World::predict(const WorldModelInput& input) {
           std::to_string(c.state_dim) + "], got " + (input.state.defined() ? "no state_mask" : "no state"));
     check(input.state, "state", torch::kFloat32, {b, c.state_dim});
     check(input.state_mask, "state_mask", torch::kFloat32, {b, c.state_dim});
-    state = normalizer_.normalize(input.state.to(device_)) * input.state_mask.to(device_);
+    state = input.state.to(device_);
     state_mask = input.state_mask.to(device_);
+    z = normalizer_.normalize(state);  // the network masks it
   }
   const auto cond =
-      net_->embed_condition(torch::full({b}, sc, opts), input.actions.to(device_), task, state, state_mask);
+      net_->embed_condition(torch::full({b}, sc, opts), input.actions.to(device_), task, z, state_mask);
   const auto r = sample_next_frames(net_, tokens, cond, noise, steps_, heun_);
 
   WorldModelOutput out;
   out.frames = frames_to_uint8(r.frames);
   out.state =
-      normalizer_.denormalize(c.state_input ? state + normalizer_.delta_rms * r.heads.state : r.heads.state);
+      normalizer_.denormalize(c.state_input ? normalizer_.apply_change(z, r.heads.state) : r.heads.state);
   // Entries the task does not have stay as they came (zeros), not the normaliser's mean.
-  if (c.state_input) out.state = out.state * state_mask + input.state.to(device_) * (1 - state_mask);
+  if (c.state_input) out.state = out.state * state_mask + state * (1 - state_mask);
   out.success = torch::sigmoid(r.heads.success_logit);
   out.reward = r.heads.reward;
   return out;

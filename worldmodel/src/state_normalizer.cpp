@@ -57,6 +57,14 @@ torch::Tensor StateNormalizer::normalize(const torch::Tensor& state) const {
   return (state - mean.to(state.device())) / std.to(state.device());
 }
 
+torch::Tensor StateNormalizer::apply_change(const torch::Tensor& z, const torch::Tensor& change) const {
+  return torch::addcmul(z, change, delta_rms.to(z.device()));
+}
+
+torch::Tensor StateNormalizer::change_between(const torch::Tensor& z, const torch::Tensor& z_next) const {
+  return (z_next - z) / delta_rms.to(z.device());
+}
+
 torch::Tensor StateNormalizer::denormalize(const torch::Tensor& z) const {
   return torch::addcmul(mean.to(z.device()), z, std.to(z.device()));
 }

@@ -352,11 +352,11 @@ TrainReport train_world_model(const TrainJob& job) {
   std::int64_t interval_steps = 0, done_here = 0;
   net->train();
   std::int64_t step = step0;
+  auto past_time_limit = [&] { return job.max_minutes > 0 && seconds_since(t0) >= 60.0 * job.max_minutes; };
   auto out_of_time = [&] {
     // Data-parallel ranks learn of the time limit through the allreduce, never here: one rank leaving the
     // loop alone would leave the others waiting for it.
-    return (job.stop_at_step > 0 && step >= job.stop_at_step) ||
-           (!dp && job.max_minutes > 0 && seconds_since(t0) >= 60.0 * job.max_minutes);
+    return (job.stop_at_step > 0 && step >= job.stop_at_step) || (!dp && past_time_limit());
   };
   for (; step < job.steps && !out_of_time(); ++step) {
     const double lr = warmup_cosine_lr(job.lr, job.min_lr_ratio, warmup, job.steps, step);
@@ -375,8 +375,7 @@ TrainReport train_world_model(const TrainJob& job) {
                   " at step " + std::to_string(step) + " (try a lower lr)");
     terms.total.backward();
     // Ranks stop together: the time limit of any rank stops all (the flag rides with the gradients).
-    const bool stop_all =
-        dp && dp->average_gradients(*net, job.max_minutes > 0 && seconds_since(t0) >= 60.0 * job.max_minutes);
+    const bool stop_all = dp && dp->average_gradients(*net, past_time_limit());
     if (job.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), job.grad_clip);
     optimizer.step(lr);
     ema_update(*ema, *net, ema_decay_at(config.ema_decay, step));
@@ -389,9 +388,8 @@ TrainReport train_world_model(const TrainJob& job) {
     ++interval_steps;
     ++done_here;
     const std::int64_t done = step + 1;
-    const bool stopping =
-        done == job.steps || (job.stop_at_step > 0 && done >= job.stop_at_step) ||
-        (dp ? stop_all : job.max_minutes > 0 && seconds_since(t0) >= 60.0 * job.max_minutes);
+    const bool stopping = done == job.steps || (job.stop_at_step > 0 && done >= job.stop_at_step) ||
+                          (dp ? stop_all : past_time_limit());
     if (done % std::max<std::int64_t>(1, job.log_every) == 0 || stopping) {
       const double dt = seconds_since(interval_start);
       const double n = static_cast<double>(interval_steps);

@@ -58,7 +58,7 @@ LossTerms world_model_loss(A2WorldNet& net, const TrainBatch& batch, const State
       context.select(2, k - 1).index_copy_(0, rows, own.frames);
       if (c.state_input && c.state_self_forcing) {
         sf_rows = rows;
-        sf_state = prev_z + normalizer.delta_rms.to(device) * own.heads.state;
+        sf_state = normalizer.apply_change(prev_z, own.heads.state);
       }
     }
   }
@@ -93,7 +93,7 @@ LossTerms world_model_loss(A2WorldNet& net, const TrainBatch& batch, const State
   // one-step motion weighs alike (and the axis-angle wrap of a gripper pointing down does not swamp the
   // rest).
   const auto z = normalizer.normalize(batch.state);
-  const auto target = c.state_input ? (z - state_in) / normalizer.delta_rms.to(z.device()) : z;
+  const auto target = c.state_input ? normalizer.change_between(state_in, z) : z;
   const auto state =
       (batch.state_mask * (out.state - target).square()).sum() / batch.state_mask.sum().clamp_min(1.0);
   const auto success = torch::binary_cross_entropy_with_logits(out.success_logit, batch.success);

@@ -30,6 +30,11 @@ struct StateNormalizer {
   StateNormalizer with_delta(const std::vector<double>& count, const std::vector<double>& sum_sq,
                              double min_rms = 1e-2) const;
 
+  // A state_input model's change head, in normalised units: the next state from the current one and the
+  // head's output (z + delta_rms * change), and the head's target for a pair of states.
+  torch::Tensor apply_change(const torch::Tensor& z, const torch::Tensor& change) const;
+  torch::Tensor change_between(const torch::Tensor& z, const torch::Tensor& z_next) const;
+
   torch::Tensor normalize(const torch::Tensor& state) const;  // [B, S], any device
   torch::Tensor denormalize(const torch::Tensor& z) const;
   StateNormalizer to(torch::Device device) const;
