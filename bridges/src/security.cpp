@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "a2w/env/error.h"
+#include "a2w/env/loopback.h"
 
 namespace a2w::bridge {
 
@@ -85,8 +86,7 @@ ServerKeys load_server_keys(const std::string& dir) {
 
 bool is_loopback(std::string_view endpoint) {
   if (endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0) return true;
-  const std::string host = tcp_host(endpoint);
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  return env::is_loopback_host(tcp_host(endpoint));
 }
 
 void check_bind_allowed(std::string_view endpoint, bool have_keys) {

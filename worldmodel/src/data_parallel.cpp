@@ -7,18 +7,11 @@
 #include <vector>
 
 #include "a2w/env/error.h"
+#include "a2w/env/loopback.h"
 #include "first_line.h"
 #include "rendezvous_impl.h"
 
 namespace a2w::wm {
-
-namespace {
-
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
-}
-
-}  // namespace
 
 struct DataParallel::Impl {
   Launch launch;
@@ -37,7 +30,7 @@ DataParallel::DataParallel(Rendezvous& rendezvous) : impl_(std::make_unique<Impl
     const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
     if (ifname && *ifname)
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
-    else if (is_loopback(impl_->launch.master_addr))
+    else if (env::is_loopback_host(impl_->launch.master_addr))
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
     else
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
