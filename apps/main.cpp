@@ -17,6 +17,7 @@
 #include "a2w/bench/env_bench.h"
 #include "a2w/bench/evaluation.h"
 #include "a2w/bench/rollout_job.h"
+#include "a2w/bench/whatif.h"
 #include "a2w/bench/wm_bench.h"
 #include "a2w/bridge/security.h"
 #include "a2w/bridge/serve.h"
@@ -67,7 +68,9 @@ constexpr const char* kUsage = R"(usage: a2w <verb> [options]      (a2w <verb> -
   wm eval              fidelity on held-out episodes: open-loop replay beside copy-last and erase baselines
   eval                 paired evaluation: policies x tasks x fixed seeds in physics and A2World-sim (JSON Lines)
   correlate            imagined vs physics success from eval results: metrics with intervals, CSV, HTML
+  whatif               perturbations of a task (its file's `perturbations`): success change in both backends
   policy train         train a policy (--kind bc: behaviour cloning) on recorded episodes; runs in both sims
+  policy zoo           a population of policies from early to converged, with noise variants, and a manifest
   serve policy         serve a policy to other processes (ZeroMQ; OpenPI websocket with --openpi)
   serve env            serve a task (physics or A2World-sim) to other processes, e.g. Python clients
 
@@ -270,7 +273,8 @@ int cmd_tasks(const Args& args) {
                               {"success", info.success},
                               {"reward", list(info.reward)},
                               {"expert", list(info.expert)},
-                              {"cameras", list(info.cameras)}};
+                              {"cameras", list(info.cameras)},
+                              {"perturbations", list(info.perturbations)}};
     std::ostringstream text;
     text << info.id << ": " << info.description << "\n  file     " << info.file << "\n  horizon  "
          << info.horizon << " steps (20 Hz)\n  success  " << info.success << "\n";
@@ -287,6 +291,7 @@ int cmd_tasks(const Args& args) {
     section("reward", info.reward);
     section("expert", info.expert);
     section("cameras", info.cameras);
+    section("perturbations", info.perturbations);
     print_json_or_text(c.flag_set("json"), dict, text.str());
     return 0;
   }
@@ -954,6 +959,47 @@ int cmd_eval(const Args& args) {
   return 0;
 }
 
+// `a2w whatif`: a2w::bench::run_whatif (or compare_whatif with --compare-only).
+int cmd_whatif(const Args& args) {
+  Command c(
+      "whatif --task ID --policies P[,P] --out DIR [options]",
+      "What-if sweep: the task as written and each variant its file declares (`perturbations`), every "
+      "policy on the same seeds in physics and A2World-sim; per variant the change in success in each "
+      "backend with 95 % intervals, whether the signs agree, and how well the model ranks the variants.");
+  c.option("task", "ID", "physics task id (a2w tasks show ID lists its perturbations)", "", true)
+      .option("policies", "P[,P]", "random | policy file | zmq:// | openpi://, each with an optional @NOISE",
+              "", true)
+      .option("out", "DIR", "folder of results files, one per variant (a rerun resumes)", "", true)
+      .option("perturbations", "NAME[,NAME]", "variants to run (default: every one the task declares)")
+      .option("episodes", "N", "seeds 0..N-1 of the task's seed list, in every variant", "50")
+      .option("checkpoint", "FILE", "a2w checkpoint or TorchScript module (default: the shipped one)")
+      .option("device", "DEV", "cpu | cuda", "cpu")
+      .option("num-envs", "N", "envs stepped together (0: min(episodes, 16))", "0")
+      .option("threads", "N", "worker threads / LibTorch threads (0: one per core)", "0")
+      .option("horizon", "N", "episode length limit in both backends (0: the task's)", "0")
+      .flag("compare-only", "run nothing: compare the results files already in --out")
+      .flag("json", "print one JSON object")
+      .flag("quiet", "no progress");
+  if (!c.parse(args)) return 0;
+  a2w::bench::WhatIfJob job;
+  job.task = c.get("task");
+  job.policies = split(c.get("policies"));
+  job.out_dir = c.get("out");
+  job.perturbations = split(c.get("perturbations"));
+  job.episodes = c.get_int("episodes", 1, 100000000);
+  job.checkpoint = c.get("checkpoint");
+  job.device = c.get("device");
+  job.num_envs = static_cast<int>(c.get_int("num-envs", 0, 4096));
+  job.num_threads = static_cast<int>(c.get_int("threads", 0, 1024));
+  if (const auto h = c.get_int("horizon", 0, 1000000); h > 0)
+    job.env_options["horizon"] = static_cast<std::int64_t>(h);
+  job.progress = !c.flag_set("quiet");
+  const auto report =
+      c.flag_set("compare-only") ? a2w::bench::compare_whatif(job) : a2w::bench::run_whatif(job);
+  print_json_or_text(c.flag_set("json"), report.to_dict(), report.to_text());
+  return 0;
+}
+
 // `a2w correlate`: a2w::bench::correlate over the records of one or more results files.
 int cmd_correlate(const Args& args) {
   Command c(
@@ -1022,9 +1068,10 @@ int main(int argc, char** argv) {
     if (verb == "policy") return cmd_policy(rest);
     if (verb == "eval") return cmd_eval(rest);
     if (verb == "correlate") return cmd_correlate(rest);
+    if (verb == "whatif") return cmd_whatif(rest);
     throw UsageError("unknown verb '" + verb +
                      "'; expected one of: demo, tasks, rollout, collect, doctor, bench, serve, wm, policy, "
-                     "eval, correlate");
+                     "eval, correlate, whatif");
   } catch (const UsageError& e) {
     std::cerr << "a2w: " << e.what() << "\n(see a2w " << verb << " --help)\n";
     return 2;

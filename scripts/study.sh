@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The headline study of docs/evaluation.md: a population of policies on three tasks, the same seeds in physics
 # and in A2World-sim, then the correlation report.
-#   1. the population: behaviour cloning snapshots from early to converged (scripts/train_zoo.sh), the final
-#      snapshot with action noise 0.3 and 0.6, and random actions;
+#   1. the population (scripts/train_zoo.sh, `a2w policy zoo`): behaviour cloning snapshots from early to
+#      converged, the final snapshot with action noise 0.3 and 0.6, and random actions, in ZOO/manifest.jsonl;
 #   2. a2w eval over both backends (resumable: rerun after an interruption);
 #   3. a2w correlate: report.json, report.csv, report.html.
 # Usage: scripts/study.sh [WORK_DIR]   (env: ZOO=runs/zoo EPISODES=50 TASKS=a,b,c BACKENDS=physics,wm
@@ -19,12 +19,8 @@ THREADS=${THREADS:-0}
 A2W=build/a2w
 mkdir -p "$WORK"
 
-mapfile -t snapshots < <(ls "$ZOO"/bc_step*.a2wp | sort -V)
-[ "${#snapshots[@]}" -gt 0 ] || { echo "no $ZOO/bc_step*.a2wp: run scripts/train_zoo.sh first" >&2; exit 1; }
-final=${snapshots[-1]}
-policies=random
-for f in "${snapshots[@]}"; do policies+=",$f"; done
-policies+=",$final@0.3,$final@0.6"
+[ -f "$ZOO/manifest.jsonl" ] || { echo "no $ZOO/manifest.jsonl: run scripts/train_zoo.sh first" >&2; exit 1; }
+policies="$ZOO/manifest.jsonl"
 
 ckpt=()
 [ -n "$CHECKPOINT" ] && ckpt=(--checkpoint "$CHECKPOINT")

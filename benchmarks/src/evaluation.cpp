@@ -22,6 +22,7 @@
 #include "a2w/env/json.h"
 #include "a2w/env/progress.h"
 #include "a2w/env/rng.h"
+#include "a2w/wm/policy_zoo.h"
 #include "a2w/wm/register_sim.h"
 #include "a2w/wm/rendezvous.h"
 #include "a2w/wm/world_model.h"
@@ -320,7 +321,10 @@ std::vector<EvalRecord> read_eval_results(const std::string& path) {
   return out;
 }
 
-EvalReport run_evaluation(const EvalJob& job) {
+EvalReport run_evaluation(const EvalJob& given) {
+  // A zoo manifest stands for its policies (wm/policy_zoo.h).
+  EvalJob job = given;
+  job.policies = wm::expand_zoo_manifests(given.policies);
   if (job.results.empty()) throw InvalidArgument("eval: expected a results file (--out)");
   if (job.policies.empty() || job.tasks.empty())
     throw InvalidArgument("eval: expected at least one policy and one task");

@@ -106,6 +106,14 @@ Interval wilson_interval(std::int64_t successes, std::int64_t n, double z) {
   return {low, high};
 }
 
+Interval difference_interval(std::int64_t s1, std::int64_t n1, std::int64_t s2, std::int64_t n2, double z) {
+  const Interval a = wilson_interval(s1, n1, z), b = wilson_interval(s2, n2, z);
+  const double p1 = n1 ? static_cast<double>(s1) / static_cast<double>(n1) : 0.5;
+  const double p2 = n2 ? static_cast<double>(s2) / static_cast<double>(n2) : 0.5;
+  const double d = p1 - p2;
+  return {d - std::hypot(p1 - a.low, b.high - p2), d + std::hypot(a.high - p1, p2 - b.low)};
+}
+
 double pearson(std::span<const double> x, std::span<const double> y) {
   require_paired("pearson", "x", x, "y", y, 2);
   return correlation("pearson", "x", x, "y", y);

@@ -217,6 +217,12 @@ std::string build_scene_mjcf(const TaskDef& task, const SceneOptions& options) {
   for (const auto& c : task.cameras)
     if (c.name == "agentview") cam_pos = c.pos, cam_look = c.lookat, cam_fovy = c.fovy;
   const auto xy = camera_xyaxes(cam_pos, cam_look);
+  // The lights' colour as built (grey level g), scaled and tinted by the task's lighting.
+  const LightingDef& lit = task.lighting;
+  auto light = [&](double g) {
+    const double b = g * lit.brightness;
+    return v3(b * lit.color[0], b * lit.color[1], b * lit.color[2]);
+  };
 
   std::ostringstream o;
   o << "<mujoco model=\"a2w_" << task.name << "\">\n";
@@ -228,7 +234,8 @@ std::string build_scene_mjcf(const TaskDef& task, const SceneOptions& options) {
   o << "  <visual>\n    <global offwidth=\"" << options.offscreen_width << "\" offheight=\""
     << options.offscreen_height << "\"/>\n"
     << "    <quality shadowsize=\"2048\" numslices=\"14\" numstacks=\"8\" numquads=\"1\" offsamples=\"0\"/>\n"
-    << "    <headlight ambient=\"0.25 0.25 0.25\" diffuse=\"0.25 0.25 0.25\" specular=\"0.05 0.05 0.05\"/>\n"
+    << "    <headlight ambient=\"" << light(0.25) << "\" diffuse=\"" << light(0.25)
+    << "\" specular=\"0.05 0.05 0.05\"/>\n"
     << "    <map znear=\"0.005\" zfar=\"20\"/>\n  </visual>\n";
   o << "  <asset>\n"
     << "    <texture name=\"floor_tex\" type=\"2d\" builtin=\"checker\" rgb1=\"0.32 0.33 0.36\" rgb2=\"0.26 "
@@ -240,10 +247,12 @@ std::string build_scene_mjcf(const TaskDef& task, const SceneOptions& options) {
   o << "  <worldbody>\n";
   o << "    <light name=\"key\" pos=\"0.3 -0.3 1.6\" dir=\"-0.2 0.2 -1\" directional=\"true\" "
        "castshadow=\"true\" "
-       "diffuse=\"0.45 0.45 0.45\" specular=\"0.1 0.1 0.1\"/>\n";
+       "diffuse=\""
+    << light(0.45) << "\" specular=\"0.1 0.1 0.1\"/>\n";
   o << "    <light name=\"fill\" pos=\"-0.6 0.5 1.2\" dir=\"0.5 -0.4 -1\" directional=\"true\" "
        "castshadow=\"false\" "
-       "diffuse=\"0.2 0.2 0.2\" specular=\"0 0 0\"/>\n";
+       "diffuse=\""
+    << light(0.2) << "\" specular=\"0 0 0\"/>\n";
   // The floor is scenery: everything rests on the table top, whose collision plane is infinite.
   o << "    <geom name=\"floor\" type=\"plane\" pos=\"0 0 " << n(-kTableHeight)
     << "\" size=\"3 3 0.1\" material=\"floor_mat\" " << kVisualOnly << "/>\n";

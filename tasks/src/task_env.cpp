@@ -12,6 +12,7 @@
 #include "a2w/tasks/renderer.h"
 #include "a2w/tasks/robot.h"
 #include "a2w/tasks/scene.h"
+#include "a2w/tasks/task_file.h"
 
 namespace a2w::tasks {
 
@@ -37,9 +38,9 @@ void hide_robot_and_objects(const CompiledTask& task, mjModel* m) {
 }
 
 const std::vector<std::string>& option_keys() {
-  static const std::vector<std::string> keys = {"cameras",     "depth",        "erase",
-                                                "horizon",     "image_height", "image_size",
-                                                "image_width", "render",       "shadows"};
+  static const std::vector<std::string> keys = {"cameras",      "depth",      "erase",       "horizon",
+                                                "image_height", "image_size", "image_width", "perturbation",
+                                                "render",       "shadows"};
   return keys;
 }
 
@@ -118,6 +119,13 @@ TaskEnvOptions TaskEnvOptions::from_dict(const Dict& options) {
   if (auto it = options.find("depth"); it != options.end()) o.depth = it->second.as_bool();
   if (auto it = options.find("shadows"); it != options.end()) o.shadows = it->second.as_bool();
   if (auto it = options.find("erase"); it != options.end()) o.erase = it->second.as_bool();
+  if (auto it = options.find("perturbation"); it != options.end()) {
+    if (!it->second.is_string())
+      throw InvalidArgument(
+          "task option 'perturbation': expected the name of one of the task's perturbations, got " +
+          it->second.kind());
+    o.perturbation = it->second.as_string();
+  }
   if (auto it = options.find("horizon"); it != options.end()) {
     const std::int64_t h = it->second.as_int();
     if (h < 1 || h > 1000000)
@@ -133,7 +141,11 @@ TaskEnv::TaskEnv(const TaskDef& task, const TaskEnvOptions& options, std::string
   ModelOptions mo;
   mo.offscreen_width = options.width;
   mo.offscreen_height = options.height;
-  task_ = compile_task(task, mo);
+  task_ = compile_task(options.perturbation.empty() || options.perturbation == task.perturbation
+                           ? task
+                           : perturb_task(task, options.perturbation),
+                       mo);
+  noise_ = env::ActionNoise(task_->def.action_noise);
   data_ = guarded_make_data(task_->model.get());
   controller_ = std::make_unique<EndEffectorController>(*task_);
   success_ = Predicate(task_->def.success, task_->def);
@@ -246,11 +258,37 @@ void TaskEnv::build_spec(const std::string& id) {
   spec_.metadata["success_predicate"] = def.success_text;
   spec_.metadata["task_file"] = def.file;
   spec_.metadata["substeps"] = task_->substeps;
+  spec_.metadata["perturbation"] = task_->def.perturbation;
+  spec_.metadata["action_noise"] = task_->def.action_noise;
   spec_.metadata["physics_timestep"] = kPhysicsTimestep;
   spec_.metadata["arm_joints"] = static_cast<std::int64_t>(robot.n_arm);
 }
 
 // ---- reset ----
+
+bool TaskEnv::place_object(env::Rng& rng, std::size_t i, int tries, std::vector<Footprint>& taken,
+                           std::size_t fixtures_taken) {
+  const ObjectDef& o = task_->def.objects[i];
+  const Vec3 h = o.half_extents();
+  const double r = std::hypot(h[0], h[1]);
+  for (int t = 0; t < tries; ++t) {
+    const double x = rng.uniform(o.x[0], o.x[1]), y = rng.uniform(o.y[0], o.y[1]);
+    const double yaw = rng.uniform(o.yaw[0], o.yaw[1]);
+    bool ok = true;
+    for (std::size_t k = 0; k < taken.size() && ok; ++k) {
+      const double need =
+          k < fixtures_taken ? taken[k].r + r + 0.01 : std::max(task_->def.min_separation, taken[k].r + r);
+      ok = std::hypot(x - taken[k].x, y - taken[k].y) >= need;
+    }
+    if (!ok) continue;
+    taken.push_back({x, y, r});
+    mjtNum* q = data_->qpos + task_->objects[i].qpos;
+    q[0] = x, q[1] = y, q[2] = h[2] + 0.0005;
+    q[3] = std::cos(yaw / 2), q[4] = 0, q[5] = 0, q[6] = std::sin(yaw / 2);
+    return true;
+  }
+  return false;
+}
 
 void TaskEnv::sample_initial_state(env::Rng& rng) {
   const mjModel* m = task_->model.get();
@@ -262,12 +300,9 @@ void TaskEnv::sample_initial_state(env::Rng& rng) {
   const std::size_t tmpl = static_cast<std::size_t>(rng.below(def.instructions.size()));
   colors_.assign(def.objects.size(), 0);
   for (std::size_t i = 0; i < def.objects.size(); ++i)
-    colors_[i] = static_cast<int>(rng.below(def.objects[i].colors.size()));
+    if (!def.objects[i].drawn_last) colors_[i] = static_cast<int>(rng.below(def.objects[i].colors.size()));
 
   // 3. fixtures: pose (and a drawer's initial opening).
-  struct Footprint {
-    double x, y, r;
-  };
   std::vector<Footprint> taken;
   for (std::size_t i = 0; i < def.fixtures.size(); ++i) {
     const FixtureDef& f = def.fixtures[i];
@@ -326,34 +361,8 @@ void TaskEnv::sample_initial_state(env::Rng& rng) {
   for (int attempt = 0; attempt < 100 && !placed; ++attempt) {
     taken.resize(fixtures_taken);
     placed = true;
-    for (std::size_t i = 0; i < def.objects.size() && placed; ++i) {
-      const ObjectDef& o = def.objects[i];
-      const Vec3 h = o.half_extents();
-      const double r = std::hypot(h[0], h[1]);
-      bool ok = false;
-      for (int tries = 0; tries < 200 && !ok; ++tries) {
-        const double x = rng.uniform(o.x[0], o.x[1]), y = rng.uniform(o.y[0], o.y[1]);
-        const double yaw = rng.uniform(o.yaw[0], o.yaw[1]);
-        ok = true;
-        for (std::size_t k = 0; k < taken.size() && ok; ++k) {
-          const double need =
-              k < fixtures_taken ? taken[k].r + r + 0.01 : std::max(def.min_separation, taken[k].r + r);
-          ok = std::hypot(x - taken[k].x, y - taken[k].y) >= need;
-        }
-        if (!ok) continue;
-        taken.push_back({x, y, r});
-        const ObjectIds& ids = task_->objects[i];
-        mjtNum* q = d->qpos + ids.qpos;
-        q[0] = x;
-        q[1] = y;
-        q[2] = h[2] + 0.0005;
-        q[3] = std::cos(yaw / 2);
-        q[4] = 0;
-        q[5] = 0;
-        q[6] = std::sin(yaw / 2);
-      }
-      placed = ok;
-    }
+    for (std::size_t i = 0; i < def.objects.size() && placed; ++i)
+      if (!def.objects[i].drawn_last) placed = place_object(rng, i, 200, taken, fixtures_taken);
   }
   if (!placed)
     throw Error(def.file +
@@ -385,6 +394,26 @@ void TaskEnv::sample_initial_state(env::Rng& rng) {
           inc.loc.str() + ": could not place included object '" + inc.name +
           "' clear of the others in 500 tries; widen its x/y ranges, lower its radius or min_separation");
   }
+
+  // 4c. objects a perturbation added (distractors), from a stream of their own: every draw above is the
+  //     one the task as written makes with this seed.
+  env::Rng extra(env::splitmix64(episode_seed_ ^ 0xD157'AC70'0000'0001ull));
+  for (std::size_t i = 0; i < def.objects.size(); ++i) {
+    const ObjectDef& o = def.objects[i];
+    if (!o.drawn_last) continue;
+    colors_[i] = static_cast<int>(extra.below(o.colors.size()));
+    if (!place_object(extra, i, 500, taken, fixtures_taken))
+      throw Error(o.loc.str() + ": could not place object '" + o.name +
+                  "' (added by a perturbation) clear of the others in 500 tries; widen its x/y ranges");
+  }
+
+  // The camera's offset this episode (camera jitter), from a stream of its own.
+  camera_offset_ = {0, 0, 0};
+  for (const auto& c : def.cameras)
+    if (c.name == "agentview" && c.jitter > 0) {
+      env::Rng cam(env::splitmix64(episode_seed_ ^ 0xCA3E'7A00'0000'0001ull));
+      for (double& v : camera_offset_) v = cam.uniform(-c.jitter, c.jitter);
+    }
 
   // The robot at home with the gripper open; servos hold the home posture.
   const RobotIds& r = task_->robot;
@@ -418,6 +447,7 @@ env::ResetResult TaskEnv::reset(std::optional<std::uint64_t> seed, const Dict& o
   ++episode_index_;
   env::Rng rng(episode_seed_);
   sample_initial_state(rng);
+  noise_.reset(episode_seed_);
   if (render_model_)
     for (std::size_t i = 0; i < task_->objects.size(); ++i) {
       const Rgba& c = task_->def.objects[i].colors[static_cast<std::size_t>(colors_[i])].rgba;
@@ -483,6 +513,7 @@ env::StepResult TaskEnv::step(const Array& action) {
                             " at index " + std::to_string(i));
     a[i] = std::clamp(src[i], -1.0f, 1.0f);  // documented: out-of-range values are clipped
   }
+  if (noise_.enabled()) noise_.apply(a, 7);
 
   mjData* d = data_;
   const RobotIds& r = task_->robot;
@@ -700,8 +731,30 @@ void TaskEnv::ensure_renderer() {
   renderer_ = std::make_unique<Renderer>(render_model_, ro);
 }
 
+void TaskEnv::place_camera() {
+  if (camera_offset_ == std::array<double, 3>{0, 0, 0}) return;
+  // The physics computed the fixed camera's pose from the shared model; the jittered pose replaces it in
+  // this env's data only (nothing in the physics reads a camera).
+  Vec3 pos = kAgentviewPos, look = kAgentviewLookat;
+  for (const auto& c : task_->def.cameras)
+    if (c.name == "agentview") pos = c.pos, look = c.lookat;
+  for (int k = 0; k < 3; ++k) pos[static_cast<std::size_t>(k)] += camera_offset_[static_cast<std::size_t>(k)];
+  const auto xy = camera_xyaxes(pos, look);
+  const double z[3] = {xy[1] * xy[5] - xy[2] * xy[4], xy[2] * xy[3] - xy[0] * xy[5],
+                       xy[0] * xy[4] - xy[1] * xy[3]};
+  const int cam = task_->agentview_camera;
+  for (int r = 0; r < 3; ++r) {
+    data_->cam_xpos[3 * cam + r] = pos[static_cast<std::size_t>(r)];
+    // Row-major rotation whose columns are the camera's x (right), y (up) and z (backwards) axes.
+    data_->cam_xmat[9 * cam + 3 * r + 0] = xy[static_cast<std::size_t>(r)];
+    data_->cam_xmat[9 * cam + 3 * r + 1] = xy[static_cast<std::size_t>(3 + r)];
+    data_->cam_xmat[9 * cam + 3 * r + 2] = z[r];
+  }
+}
+
 void TaskEnv::render_cameras(Dict& obs) {
   ensure_renderer();
+  place_camera();
   const std::int64_t h = options_.height, w = options_.width;
   for (std::size_t k = 0; k < camera_ids_.size(); ++k) {
     Array rgb(DType::kUInt8, {h, w, 3});
@@ -717,6 +770,7 @@ void TaskEnv::render_cameras(Dict& obs) {
 Array TaskEnv::render() {
   if (closed_ || episode_index_ < 0) return {};
   ensure_renderer();
+  place_camera();
   const std::int64_t h = options_.height, w = options_.width;
   std::vector<int> cams = camera_ids_;
   if (cams.empty()) cams.push_back(task_->agentview_camera);

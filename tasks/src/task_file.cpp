@@ -41,6 +41,12 @@ int TaskDef::fixture_index(const std::string& n) const {
   return -1;
 }
 
+int TaskDef::perturbation_index(const std::string& n) const {
+  for (std::size_t i = 0; i < perturbations.size(); ++i)
+    if (perturbations[i].name == n) return static_cast<int>(i);
+  return -1;
+}
+
 int TaskDef::include_index(const std::string& n) const {
   for (std::size_t i = 0; i < includes.size(); ++i)
     if (includes[i].name == n) return static_cast<int>(i);
@@ -300,6 +306,7 @@ class Reader {
   }
 
   const std::string& file() const { return file_; }
+  const std::string& text() const { return text_; }
 
  private:
   std::string file_;
@@ -938,8 +945,9 @@ WaypointDef read_waypoint(const Reader& r, const TaskDef& task, const YAML::Node
 
 const std::vector<std::string>& top_level_keys() {
   static const std::vector<std::string> keys = {
-      "name",  "description",    "horizon", "instruction", "objects", "fixtures", "include",
-      "robot", "min_separation", "success", "reward",      "expert",  "cameras",  "scene"};
+      "name",    "description", "horizon",        "instruction", "objects",      "fixtures",
+      "include", "robot",       "min_separation", "success",     "reward",       "expert",
+      "cameras", "lighting",    "action_noise",   "scene",       "perturbations"};
   return keys;
 }
 
@@ -1098,21 +1106,54 @@ void read_task(const Reader& r, const YAML::Node& root, TaskDef& t, std::vector<
                                 "the hand: a task's own robot names it with robot.camera)");
         const YAML::Node c = it->second;
         r.need_map(c, "camera '" + name + "'");
-        r.check_keys(c, {"pos", "lookat", "fovy"}, "camera '" + name + "'");
+        r.check_keys(c, {"pos", "lookat", "fovy", "jitter"}, "camera '" + name + "'");
         CameraDef cd;
         cd.name = name;
         cd.loc = r.loc(c);
-        if (!c["pos"] || !c["lookat"]) r.fail(c, "expected 'pos' and 'lookat' for camera '" + name + "'");
-        cd.pos = r.vec3(c["pos"], "the position of camera '" + name + "'");
-        cd.lookat = r.vec3(c["lookat"], "the look-at point of camera '" + name + "'");
+        // Without pos and lookat the camera stays where it is (a jitter alone); a moved camera's fovy is 45
+        // unless given.
+        if (!c["pos"] != !c["lookat"])
+          r.fail(c, "expected both 'pos' and 'lookat' for camera '" + name + "' (or neither: it stays put)");
+        if (c["pos"]) {
+          cd.pos = r.vec3(c["pos"], "the position of camera '" + name + "'");
+          cd.lookat = r.vec3(c["lookat"], "the look-at point of camera '" + name + "'");
+          cd.fovy = 45.0;
+        }
         if (cd.pos == cd.lookat)
           r.fail(c["lookat"], "expected a look-at point away from the camera's position");
+        if (c["jitter"]) {
+          cd.jitter = r.number(c["jitter"], "the jitter of camera '" + name + "' (m)");
+          if (cd.jitter < 0 || cd.jitter > 0.2)
+            r.fail(c["jitter"],
+                   "expected a jitter in [0, 0.2] m for camera '" + name + "', got " + c["jitter"].Scalar());
+        }
         if (c["fovy"]) {
           cd.fovy = r.positive(c["fovy"], "the fovy of camera '" + name + "'");
           if (cd.fovy >= 170) r.fail(c["fovy"], "expected fovy below 170 degrees, got " + c["fovy"].Scalar());
         }
         t.cameras.push_back(cd);
       });
+  });
+  r.attempt([&] {
+    if (!root["lighting"]) return;
+    const YAML::Node l = root["lighting"];
+    r.need_map(l, "'lighting'");
+    r.check_keys(l, {"brightness", "color"}, "'lighting'");
+    t.lighting.loc = r.loc(l);
+    if (l["brightness"]) {
+      t.lighting.brightness = r.number(l["brightness"], "the lighting's brightness");
+      if (t.lighting.brightness < 0 || t.lighting.brightness > 4)
+        r.fail(l["brightness"],
+               "expected a brightness in [0, 4] (1 as built), got " + l["brightness"].Scalar());
+    }
+    if (l["color"]) t.lighting.color = r.color(l["color"], "the lighting's colour");
+  });
+  r.attempt([&] {
+    if (!root["action_noise"]) return;
+    t.action_noise = r.number(root["action_noise"], "action_noise");
+    if (t.action_noise < 0 || t.action_noise > 2)
+      r.fail(root["action_noise"], "expected action_noise in [0, 2] (std on the [-1, 1] action scale), got " +
+                                       root["action_noise"].Scalar());
   });
   r.attempt([&] {
     if (!root["scene"]) return;
@@ -1124,6 +1165,109 @@ void read_task(const Reader& r, const YAML::Node& root, TaskDef& t, std::vector<
   });
 }
 
+// ---- Perturbations: a part of a task file laid over the task's own ----
+
+// Whether n is a list whose every entry is a map with a text `name` (objects, fixtures, include).
+bool named_list(const YAML::Node& n) {
+  if (!n.IsSequence()) return false;
+  for (std::size_t i = 0; i < n.size(); ++i)
+    if (!n[i].IsMap() || !n[i]["name"] || !n[i]["name"].IsScalar()) return false;
+  return true;
+}
+
+// `over` laid over `base`: maps merge key by key, lists of named entries entry by entry (an entry with a new
+// name is added at the end), anything else is replaced. Only new container nodes are made, never an
+// assignment into base or over (a yaml-cpp assignment writes through every copy of a node), and every value
+// keeps the place where it was written, so a problem in a variant is reported where the file says it.
+YAML::Node overlay(const YAML::Node& base, const YAML::Node& over) {
+  if (base.IsMap() && over.IsMap()) {
+    YAML::Node out(YAML::NodeType::Map);
+    for (auto it = base.begin(); it != base.end(); ++it) {
+      const YAML::Node o = it->first.IsScalar() ? over[it->first.Scalar()] : YAML::Node();
+      out[it->first] = o ? overlay(it->second, o) : it->second;
+    }
+    for (auto it = over.begin(); it != over.end(); ++it)
+      if (!it->first.IsScalar() || !base[it->first.Scalar()]) out[it->first] = it->second;
+    return out;
+  }
+  if (named_list(base) && named_list(over)) {
+    YAML::Node out(YAML::NodeType::Sequence);
+    std::set<std::string> matched;
+    for (std::size_t i = 0; i < base.size(); ++i) {
+      const std::string name = base[i]["name"].Scalar();
+      std::size_t j = 0;
+      while (j < over.size() && over[j]["name"].Scalar() != name) ++j;
+      if (j < over.size()) matched.insert(name);
+      out.push_back(j < over.size() ? overlay(base[i], over[j]) : base[i]);
+    }
+    for (std::size_t j = 0; j < over.size(); ++j)
+      if (!matched.count(over[j]["name"].Scalar())) out.push_back(over[j]);
+    return out;
+  }
+  return over;
+}
+
+// The top-level map without its `perturbations` (a variant declares none of its own).
+YAML::Node without_perturbations(const YAML::Node& root) {
+  YAML::Node out(YAML::NodeType::Map);
+  for (auto it = root.begin(); it != root.end(); ++it)
+    if (!it->first.IsScalar() || it->first.Scalar() != "perturbations") out[it->first] = it->second;
+  return out;
+}
+
+// Reads the variant `with` makes of the task at `root`; its problems go to `problems`.
+TaskDef read_variant(const Reader& r, const YAML::Node& root, const YAML::Node& with,
+                     std::vector<Diagnostic>& problems) {
+  TaskDef v;
+  Reader vr(r.file(), r.text(), problems);
+  vr.attempt([&] { read_task(vr, overlay(without_perturbations(root), with), v, problems); });
+  return v;
+}
+
+// The `perturbations` list: each entry names a variant and says what changes; each variant must read as a
+// task of its own (its problems are reported at the place in the file, prefixed with the variant's name).
+void read_perturbations(const Reader& r, const YAML::Node& root, TaskDef& t) {
+  r.attempt([&] {
+    if (!root["perturbations"]) return;
+    const YAML::Node list = root["perturbations"];
+    r.need_list(list, "'perturbations'");
+    for (std::size_t i = 0; i < list.size(); ++i)
+      r.attempt([&] {
+        const YAML::Node p = list[i];
+        const std::string where = "perturbation " + std::to_string(i + 1);
+        r.need_map(p, where);
+        r.check_keys(p, {"name", "description", "with"}, where);
+        PerturbationDef d;
+        d.loc = r.loc(p);
+        if (!p["name"]) r.fail(p, "expected a 'name' for " + where);
+        d.name = r.str(p["name"], "the name of " + where);
+        if (!valid_identifier(d.name))
+          r.fail(p["name"], "expected an identifier ([A-Za-z][A-Za-z0-9_]*) for the name of " + where +
+                                ", got '" + d.name + "'");
+        if (t.perturbation_index(d.name) >= 0)
+          r.fail(p["name"], "perturbation '" + d.name + "' is declared twice; expected each name once");
+        if (p["description"]) d.description = r.str(p["description"], "the description of '" + d.name + "'");
+        if (!p["with"])
+          r.fail(p, "expected 'with' in perturbation '" + d.name +
+                        "': the task file keys it changes, e.g. with: {lighting: {brightness: 0.5}}");
+        const YAML::Node with = p["with"];
+        r.need_map(with, "'with' of perturbation '" + d.name + "' (task file keys)");
+        for (auto it = with.begin(); it != with.end(); ++it)
+          if (it->first.IsScalar() && (it->first.Scalar() == "name" || it->first.Scalar() == "perturbations"))
+            r.fail(it->first, "a perturbation cannot change '" + it->first.Scalar() +
+                                  "'; expected keys that describe the scene, success, reward or expert");
+        std::vector<Diagnostic> problems;
+        read_variant(r, root, with, problems);
+        bool ok = true;
+        for (const auto& q : problems)
+          if (q.is_error()) {
+            r.report_at(q.loc, "perturbation '" + d.name + "': " + q.message);
+            ok = false;
+          }
+        if (ok) t.perturbations.push_back(d);
+      });
+  });
+}
 }  // namespace
 
 bool palette_color(const std::string& name, Rgba& out) {
@@ -1151,6 +1295,10 @@ std::optional<TaskDef> read_task_text(const std::string& yaml_text, const std::s
   t.source = yaml_text;
   Reader r(file, yaml_text, diagnostics);
   r.attempt([&] { read_task(r, root, t, diagnostics); });
+  // Variants only of a task that reads: otherwise each would repeat the task's own problems.
+  if (std::none_of(diagnostics.begin() + static_cast<std::ptrdiff_t>(first), diagnostics.end(),
+                   [](const Diagnostic& d) { return d.is_error(); }))
+    read_perturbations(r, root, t);
   // In the order written: the task file's problems by line, then those in included model files.
   std::stable_sort(diagnostics.begin() + static_cast<std::ptrdiff_t>(first), diagnostics.end(),
                    [&](const Diagnostic& a, const Diagnostic& b) {
@@ -1194,6 +1342,36 @@ std::string read_text_file(const std::string& path) {
 
 TaskDef load_task_file(const std::string& path) {
   return parse_task(read_text_file(path), path);
+}
+
+TaskDef perturb_task(const TaskDef& task, const std::string& name) {
+  if (task.perturbation_index(name) < 0) {
+    std::string known;
+    for (const auto& p : task.perturbations) known += (known.empty() ? "" : ", ") + p.name;
+    throw InvalidArgument(
+        task.file + ": unknown perturbation '" + name + "' of task " + task.name +
+        (!task.perturbation.empty()
+             ? "; it is already the variant '" + task.perturbation + "', which declares none"
+             : "; expected one of the file's `perturbations`: " +
+                   (known.empty() ? std::string("(none declared)") : known)));
+  }
+  const YAML::Node root = YAML::Load(task.source);
+  const YAML::Node list = root["perturbations"];
+  YAML::Node with;
+  for (std::size_t i = 0; i < list.size(); ++i)
+    if (list[i]["name"].Scalar() == name) with = list[i]["with"];
+  std::vector<Diagnostic> problems;
+  Reader r(task.file, task.source, problems);
+  TaskDef v = read_variant(r, root, with, problems);
+  std::vector<Diagnostic> errors;
+  for (auto& d : problems)
+    if (d.is_error()) errors.push_back(std::move(d));
+  if (!errors.empty()) throw TaskFileError(std::move(errors));
+  // The compiled-model cache keys on the source: a variant is another task.
+  v.source = task.source + "\n# perturbation: " + name + "\n";
+  v.perturbation = name;
+  for (auto& o : v.objects) o.drawn_last = task.object_index(o.name) < 0;
+  return v;
 }
 
 }  // namespace a2w::tasks

@@ -202,6 +202,8 @@ TaskInfo describe_task(const TaskDef& def, const std::string& id) {
     info.expert.push_back(s);
   }
   info.cameras = {"agentview", "eye_in_hand"};
+  for (const auto& p : def.perturbations)
+    info.perturbations.push_back(p.description.empty() ? p.name : p.name + ": " + p.description);
   return info;
 }
 

@@ -69,6 +69,22 @@ TEST_CASE("metrics: wilson_interval matches hand values at 0/n, n/2 and n/n") {
   CHECK(i.high == 1.0);
 }
 
+TEST_CASE("metrics: difference_interval is Newcombe's hybrid score interval") {
+  // Newcombe (1998), Table II example: 56/70 - 48/80 = 0.2, method 10 gives [0.0524, 0.3339].
+  Interval i = difference_interval(56, 70, 48, 80);
+  CHECK(i.low == doctest::Approx(0.0524).epsilon(1e-3));
+  CHECK(i.high == doctest::Approx(0.3339).epsilon(1e-3));
+  // Swapping the samples mirrors the interval.
+  const Interval m = difference_interval(48, 80, 56, 70);
+  CHECK(m.low == doctest::Approx(-i.high).epsilon(1e-12));
+  CHECK(m.high == doctest::Approx(-i.low).epsilon(1e-12));
+  // Equal rates: symmetric around 0.
+  i = difference_interval(5, 10, 5, 10);
+  CHECK(i.low == doctest::Approx(-i.high).epsilon(1e-12));
+  CHECK(i.low < 0.0);
+  CHECK_THROWS_AS(difference_interval(11, 10, 0, 10), InvalidArgument);
+}
+
 TEST_CASE("metrics: wilson_interval rejects impossible counts and z") {
   CHECK(invalid_argument_message([] { wilson_interval(11, 10); }) ==
         "wilson_interval: expected successes in [0, n] = [0, 10], got 11");

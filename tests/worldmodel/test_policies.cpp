@@ -22,10 +22,16 @@
 #include "a2w/env/vector_env.h"
 #include "a2w/env/wrappers.h"
 #include "a2w/tasks/tasks.h"
+#include "a2w/wm/a2world_net.h"
+#include "a2w/wm/a2world_policy.h"
+#include "a2w/wm/a2world_policy_train.h"
 #include "a2w/wm/bc_policy.h"
 #include "a2w/wm/bc_train.h"
 #include "a2w/wm/checkpoint.h"
+#include "a2w/wm/instruction_tokenizer.h"
 #include "a2w/wm/policy_loader.h"
+#include "a2w/wm/policy_zoo.h"
+#include "a2w/wm/state_normalizer.h"
 #include "a2w/wm/torchscript_policy.h"
 #include "a2w/wm/world_model_env.h"
 #include "fake_world_model.h"
@@ -181,6 +187,42 @@ const std::string& trained_policy() {
     return out;
   }();
   return path;
+}
+
+wm::A2WorldPolicyTrainJob tiny_a2w_job(const std::string& data, const std::string& out, std::int64_t steps) {
+  wm::A2WorldPolicyTrainJob job;
+  job.data = {data};
+  job.out = out;
+  job.config = "tiny";
+  job.steps = steps;
+  job.batch_size = 4;
+  job.lr = 1e-3;
+  job.threads = 1;
+  job.log_every = 5;
+  job.checkpoint_every = 0;
+  job.precision = "float32";
+  job.progress = false;
+  return job;
+}
+
+// A trained tiny A2World-policy file (12 steps, from scratch), once per test process.
+const std::string& trained_a2w_policy() {
+  static const std::string path = [] {
+    const std::string out = dataset().str("a2w_policy.a2wp");
+    wm::train_a2world_policy(tiny_a2w_job(dataset().str("data"), out, 12));
+    return out;
+  }();
+  return path;
+}
+
+// observation() with what A2World-policy reads besides: joint angles and the instruction.
+Dict a2w_observation(int b, const std::string& instruction = "lift the cube") {
+  Dict obs = observation(b, 0, 3);
+  obs["joint_states"] = Array(DType::kFloat32, {b, 7});
+  env::List texts;
+  for (int i = 0; i < b; ++i) texts.emplace_back(instruction);
+  obs["instruction"] = texts;
+  return obs;
 }
 
 std::pair<int, std::string> run(const std::string& command) {
@@ -399,6 +441,72 @@ TEST_CASE("BC policy training is deterministic for a seed and resumes exactly") 
   CHECK(wm::BCPolicy::load(dir.str("d.a2wp"))->act(obs).equals(a1));
 }
 
+TEST_CASE("policy zoo: snapshots of one run, noise variants and random, in a manifest eval reads") {
+  wmtest::TempDir dir("zoo");
+  const Dict obs = observation(2, 0, 3);
+  wm::PolicyZooJob job;
+  job.train = tiny_job(dataset().str("data"), "", 12);
+  job.train.seed = 7;
+  job.snapshots = {8, 4};
+  job.noise = {0.3};
+  job.out_dir = dir.str("zoo");
+  const auto zoo = wm::build_policy_zoo(job);
+  REQUIRE(zoo.entries.size() == 5);
+  CHECK(zoo.entries[0].name == "random");
+  CHECK(zoo.entries[1].name == "bc_step4");
+  CHECK(zoo.entries[2].name == "bc_step8");
+  CHECK(zoo.entries[3].name == "bc_step12");
+  CHECK(zoo.entries[3].origin.find("step 12 of 12, seed 7") != std::string::npos);
+  CHECK(zoo.entries[4].name == "bc_step12@0.3");
+  CHECK(zoo.entries[4].file == "bc_step12.a2wp");
+  CHECK(zoo.entries[4].noise == 0.3);
+
+  // The snapshots are points of one schedule: the last is the uninterrupted run's policy, the first is not.
+  auto straight = tiny_job(dataset().str("data"), dir.str("straight.a2wp"), 12);
+  straight.seed = 7;
+  wm::train_bc(straight);
+  const Array want = wm::BCPolicy::load(dir.str("straight.a2wp"))->act(obs);
+  CHECK(wm::BCPolicy::load(dir.str("zoo/bc_step12.a2wp"))->act(obs).equals(want));
+  CHECK_FALSE(wm::BCPolicy::load(dir.str("zoo/bc_step4.a2wp"))->act(obs).equals(want));
+
+  // The manifest gives eval its policy names; a rebuild keeps the files it finds.
+  const auto names = wm::zoo_policy_names(zoo.manifest);
+  REQUIRE(names.size() == 5);
+  CHECK(names[0] == "random");
+  CHECK(names[1] == dir.str("zoo/bc_step4.a2wp"));
+  CHECK(names[4] == dir.str("zoo/bc_step12.a2wp") + "@0.3");
+  const auto before = fs::last_write_time(dir.str("zoo/bc_step4.a2wp"));
+  CHECK(wm::build_policy_zoo(job).entries.size() == 5);
+  CHECK(fs::last_write_time(dir.str("zoo/bc_step4.a2wp")) == before);
+
+  // Bad jobs and bad manifests.
+  auto bad = job;
+  bad.snapshots = {12};
+  CHECK(
+      has(message_of<InvalidArgument>([&] { wm::build_policy_zoo(bad); }), "expected snapshots in (0, 12)"));
+  bad = job;
+  bad.noise = {-1};
+  CHECK_THROWS_AS(wm::build_policy_zoo(bad), InvalidArgument);
+  {
+    std::ofstream m(dir.str("zoo/broken.jsonl"));
+    m << R"({"name": "a", "kind": "random", "origin": "x", "file": "", "noise": 0})"
+      << "\n";
+    m << R"({"name": "b", "kind": "bc", "origin": "x", "file": "missing.a2wp", "noise": 0})"
+      << "\n";
+  }
+  CHECK(has(message_of<InvalidArgument>([&] { wm::read_zoo_manifest(dir.str("zoo/broken.jsonl")); }),
+            "broken.jsonl:2: policy 'b' names the file"));
+  {
+    std::ofstream m(dir.str("zoo/broken.jsonl"));
+    m << R"({"name": "a", "kind": "diffusion", "origin": "x", "file": "", "noise": 0})"
+      << "\n";
+  }
+  CHECK(has(message_of<InvalidArgument>([&] { wm::read_zoo_manifest(dir.str("zoo/broken.jsonl")); }),
+            "expected kind bc or random"));
+  CHECK(wm::is_zoo_manifest("zoo/manifest.jsonl"));
+  CHECK_FALSE(wm::is_zoo_manifest("bc.a2wp"));
+}
+
 TEST_CASE("BC policy training keeps successful episodes, reads held-out data, and refuses bad input") {
   wmtest::TempDir dir("bc_data");
   auto job = tiny_job(dataset().str("data"), dir.str("p.a2wp"), 4);
@@ -444,10 +552,13 @@ TEST_CASE("load_policy refuses world-model checkpoints, corrupt files and unknow
   const auto m1 = message_of<InvalidArgument>([&] { wm::load_policy(dir.str("wm.a2wm")); });
   CHECK(has(m1, "kind 'bc'"));
   CHECK(has(m1, "world-model"));
-  world_model.meta["kind"] = "a2w-policy";
+  world_model.meta["kind"] = "diffusion-policy";
   wm::write_checkpoint(dir.str("other.a2wp"), world_model);
-  CHECK(
-      has(message_of<InvalidArgument>([&] { wm::load_policy(dir.str("other.a2wp")); }), "kind 'a2w-policy'"));
+  CHECK(has(message_of<InvalidArgument>([&] { wm::load_policy(dir.str("other.a2wp")); }),
+            "kind 'diffusion-policy'"));
+  world_model.meta["kind"] = "a2w-policy";  // the kind, but not the file
+  wm::write_checkpoint(dir.str("broken.a2wp"), world_model);
+  CHECK(has(message_of<InvalidArgument>([&] { wm::load_policy(dir.str("broken.a2wp")); }), "policy_config"));
 
   // One flipped byte in a trained policy: the checksum catches it.
   fs::copy_file(trained_policy(), dir.str("corrupt.a2wp"));
@@ -515,9 +626,111 @@ TEST_CASE("TorchScript policy with a wrong signature is refused, naming the expe
   CHECK(has(message_of<InvalidArgument>([&] { wm::load_policy(module("wrong_width.pt")); }), "[2, 6]"));
 }
 
+TEST_CASE("instruction tokenizer: words, vocabulary, unknown words left out") {
+  CHECK(wm::InstructionTokenizer::words("Lift the RED cube!") ==
+        std::vector<std::string>{"lift", "the", "red", "cube"});
+  CHECK(wm::InstructionTokenizer::words("  ").empty());
+  const auto vocab = wm::InstructionTokenizer::vocabulary_of({"push the cube", "Lift the cube"});
+  CHECK(vocab == std::vector<std::string>{"cube", "lift", "push", "the"});
+  const wm::InstructionTokenizer t({"lift", "the", "red", "cube"});
+  CHECK(t.size() == 6);
+  CHECK(t.encode("Lift the RED cube!", 6) == std::vector<std::int64_t>{2, 3, 4, 5, 0, 0});
+  CHECK(t.encode("lift the shiny cube", 6) == std::vector<std::int64_t>{2, 3, 5, 0, 0, 0});
+  CHECK(t.encode("lift the red cube", 2) == std::vector<std::int64_t>{2, 3});
+  CHECK(t.encode("", 3) == std::vector<std::int64_t>{0, 0, 0});
+  CHECK(t.encode("\xff\xfe unknown", 2) == std::vector<std::int64_t>{0, 0});
+}
+
+TEST_CASE("A2World-policy: config, training, round trip, determinism and unknown words") {
+  auto c = wm::A2WorldPolicyConfig::preset("tiny");
+  CHECK(c.chunk() == 4);
+  c.vocabulary = {"lift", "cube"};
+  const auto back = wm::A2WorldPolicyConfig::from_dict(c.to_dict(), c.trunk);
+  CHECK(back.vocabulary == c.vocabulary);
+  CHECK(back.execute == c.execute);
+  auto bad = c;
+  bad.execute = 9;
+  CHECK(has(message_of<InvalidArgument>([&] { bad.validate(); }), "expected execute in [1, chunk = 4]"));
+  CHECK(has(message_of<InvalidArgument>([] { wm::A2WorldPolicyConfig::preset("huge"); }),
+            "expected tiny or cpu"));
+
+  const auto& path = trained_a2w_policy();
+  auto p1 = wm::A2WorldPolicy::load(path);
+  auto p2 = wm::A2WorldPolicy::load(path);
+  CHECK(p1->config().vocabulary == std::vector<std::string>{"cube", "lift", "the"});
+  const Dict obs = a2w_observation(2);
+  p1->reset({true, true});
+  p2->reset({true, true});
+  const Array a1 = p1->act(obs);
+  CHECK(a1.shape() == env::Shape{2, 2, 7});
+  for (std::int64_t i = 0; i < a1.size(); ++i) {
+    CHECK(a1.data<float>()[i] >= -1.0f);
+    CHECK(a1.data<float>()[i] <= 1.0f);
+  }
+  CHECK(p2->act(obs).equals(a1));  // seeded: the same file, the same actions
+
+  // Saved and loaded again: the same actions.
+  wmtest::TempDir dir("a2w_policy_roundtrip");
+  p1->save(dir.str("again.a2wp"));
+  auto p3 = wm::A2WorldPolicy::load(dir.str("again.a2wp"));
+  p3->reset({true, true});
+  CHECK(p3->act(obs).equals(a1));
+
+  // Unknown words are left out, not an error: the same actions as without them.
+  auto p4 = wm::A2WorldPolicy::load(path);
+  auto p5 = wm::A2WorldPolicy::load(path);
+  p4->reset({true, true});
+  p5->reset({true, true});
+  CHECK(p4->act(a2w_observation(2, "lift the zorblax cube"))
+            .equals(p5->act(a2w_observation(2, "lift the cube"))));
+  auto p6 = wm::A2WorldPolicy::load(path);
+  p6->reset({true, true});
+  CHECK(p6->act(a2w_observation(2, "")).shape() == env::Shape{2, 2, 7});
+
+  // A missing key is named; a world model is not a policy.
+  Dict missing = a2w_observation(2);
+  missing.erase("joint_states");
+  CHECK(has(message_of<InvalidArgument>([&] { p1->act(missing); }), "'joint_states'"));
+  CHECK(
+      has(message_of<InvalidArgument>([&] { wm::A2WorldPolicy::load(trained_policy()); }), "meta kind 'bc'"));
+  CHECK(dynamic_cast<wm::A2WorldPolicy*>(wm::load_policy(path).get()) != nullptr);
+}
+
+TEST_CASE("A2World-policy from a pretrained A2World: the trunk starts from its weights") {
+  wmtest::TempDir dir("a2w_policy_init");
+  // A "pretrained" tiny world model at the data's size (its weights are what matters here, not training).
+  auto wc = wm::WorldModelConfig::preset("tiny");
+  torch::manual_seed(3);
+  wm::A2WorldNet world(wc);
+  wm::Checkpoint ck;
+  ck.config = wc;
+  wm::add_module(ck, *world, "model/");
+  wm::add_module(ck, *world, "ema/");
+  wm::add_normalizer(ck, wm::StateNormalizer::identity(wc.state_dim));
+  wm::write_checkpoint(dir.str("pre.a2wm"), ck);
+
+  auto job = tiny_a2w_job(dataset().str("data"), dir.str("init.a2wp"), 1);
+  job.from = dir.str("pre.a2wm");
+  job.lr = 1e-12;  // one step that changes (almost) nothing
+  const auto report = wm::train_a2world_policy(job);
+  CHECK(report.from == job.from);
+  // Only the action-conditioning MLP's input (a chunk of 4 actions, not 1) has another shape.
+  CHECK(std::find(report.fresh.begin(), report.fresh.end(), "action_fc1.weight") != report.fresh.end());
+  CHECK(std::find(report.fresh.begin(), report.fresh.end(), "block0.qkv.weight") == report.fresh.end());
+  const auto policy = wm::read_checkpoint(dir.str("init.a2wp"));
+  const auto& w = world->named_parameters()["position"];
+  CHECK(torch::allclose(policy.at("model/trunk.position"), w, 1e-5, 1e-6));
+
+  auto wrong = job;
+  wrong.from = trained_policy();  // a policy, not a world model
+  CHECK(has(message_of<InvalidArgument>([&] { wm::train_a2world_policy(wrong); }),
+            "expected a pretrained A2World"));
+}
+
 TEST_CASE("BC and TorchScript policies step a physics task") {
   auto envs = physics(2, 5);
-  for (const std::string& path : {trained_policy(), module("one_action.pt"), module("chunk.pt")}) {
+  for (const std::string& path :
+       {trained_policy(), module("one_action.pt"), module("chunk.pt"), trained_a2w_policy()}) {
     CAPTURE(path);
     auto loaded = wm::load_policy(path, envs.get());
     if (auto* bc = dynamic_cast<wm::BCPolicy*>(loaded.get())) CHECK(bc->task_row() == 0);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "a2w/env/action_noise.h"
 #include "a2w/env/policy.h"
 #include "a2w/env/registry.h"
 #include "a2w/env/rollout.h"
@@ -201,6 +202,28 @@ TEST_CASE("actions: clipped to [-1, 1] and repeated over the model's action hori
     CHECK(got[0][h][1].item<float>() == 1.0f);
     CHECK(got[0][h][2].item<float>() == -1.0f);
   }
+}
+
+TEST_CASE("a task variant with action noise: imagined episodes execute the noise physics would, per seed") {
+  auto model = std::make_shared<FakeWorldModel>(wm::test::fake_config(kSize, 3));
+  auto o = sim_options(2, AutoresetMode::kDisabled);
+  o.source = [] {
+    tasks::register_tasks();
+    return a2w::make(kTask, {{"image_size", kSize}, {"perturbation", "action_noise"}});
+  };
+  wm::WorldModelVectorEnv sim(model, o);
+  sim.reset({true, true}, {77, 78});
+  sim.step(actions(2, 0.0f));
+  // The stream the physics task draws for an episode of seed 77 (env/action_noise.h), 0.3 in the task file.
+  env::ActionNoise noise(0.3);
+  noise.reset(77);
+  float expect[7] = {0, 0, 0, 0, 0, 0, 0};
+  noise.apply(expect, 7);
+  const torch::Tensor got = model->last_input.actions;
+  for (int h = 0; h < 3; ++h)
+    for (int d = 0; d < 7; ++d) CHECK(got[0][h][d].item<float>() == expect[d]);
+  CHECK(got[1][0][0].item<float>() != expect[0]);  // another seed, another draw
+  CHECK(sim.single_spec().metadata.count("imagined") == 1);
 }
 
 TEST_CASE("NEXT_STEP: the step after an end resets, ignores the action, reward 0, flags false") {

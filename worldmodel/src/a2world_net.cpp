@@ -159,4 +159,24 @@ NetOutput A2WorldNetImpl::forward(const torch::Tensor& scaled_noisy, const torch
   return out;
 }
 
+std::pair<torch::Tensor, torch::Tensor> A2WorldNetImpl::forward_joint(
+    const torch::Tensor& scaled_noisy, const torch::Tensor& context_tokens, const Condition& condition,
+    const torch::Tensor& c_noise, const torch::Tensor& extra, const torch::Tensor& extra_condition) {
+  const auto patches = patchify(scaled_noisy, config_.patch);
+  const auto b = patches.size(0), n = patches.size(1);
+  auto frames = torch::addmm(context_tokens.reshape({b * n, config_.width}),
+                             patches.reshape({b * n, patches.size(2)}), noisy_embed_->weight.t())
+                    .view({b, n, config_.width});
+  auto x = torch::cat({frames, extra.to(frames.scalar_type())}, 1);
+  const auto silu_cond =
+      torch::silu(condition.vector + embed_scalar(c_noise, noise_fc1_, noise_fc2_) + extra_condition);
+  for (auto& block : blocks_) x = block->forward(x, silu_cond);
+  const auto fm = final_ada_(silu_cond).chunk(2, -1);
+  const auto modulated = modulate(x, fm[0], fm[1]);
+  auto f = unpatchify(linear_tokens(final_out_, modulated.narrow(1, 0, n)), config_.views, config_.image_size,
+                      config_.patch)
+               .to(torch::kFloat32);
+  return {f, modulated.narrow(1, n, x.size(1) - n)};
+}
+
 }  // namespace a2w::wm

@@ -21,22 +21,11 @@
 #include "a2w/wm/precision.h"
 #include "a2w/wm/threads.h"
 #include "printf_format.h"
+#include "train_common.h"
 
 namespace a2w::wm {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-env::List to_list(const std::vector<std::string>& v) {
-  env::List l;
-  for (const auto& s : v) l.emplace_back(s);
-  return l;
-}
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;

@@ -78,6 +78,7 @@ EpisodeIndex::EpisodeIndex(const EpisodeIndexOptions& options) : options_(option
       e.file = file;
       e.demo = demo;
       e.task = task;
+      if (reader->has_attr(demo, "instruction")) e.instruction = reader->attr_string(demo, "instruction");
       e.length = reader->num_samples(demo);
       if (e.length <= options.action_horizon) continue;
       auto where = [&](const std::string& key) { return path + " " + demo + "/" + key; };
@@ -132,6 +133,10 @@ EpisodeIndex::EpisodeIndex(const EpisodeIndexOptions& options) : options_(option
       } else {
         e.initial_state = env::Array(env::DType::kFloat32, initial_shape);
         std::memcpy(e.initial_state.raw(), e.state.raw(), e.initial_state.nbytes());
+      }
+      if (options.successful_only) {
+        const float* ok = e.success.data<float>();
+        if (std::none_of(ok, ok + e.length, [](float v) { return v > 0.5f; })) continue;
       }
       candidates.push_back(std::move(e));
     }

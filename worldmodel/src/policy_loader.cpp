@@ -5,6 +5,7 @@
 
 #include "a2w/env/error.h"
 #include "a2w/env/space.h"
+#include "a2w/wm/a2world_policy.h"
 #include "a2w/wm/bc_policy.h"
 #include "a2w/wm/checkpoint.h"
 #include "a2w/wm/torchscript_policy.h"
@@ -63,6 +64,11 @@ std::unique_ptr<env::Policy> load_policy(const std::string& path, const env::Vec
     return load_torchscript_policy(path, d, frame_size(envs));
   }
   if (is_checkpoint_file(path)) {
+    if (env::get_or(read_checkpoint(path).meta, "kind", std::string()) == kA2WorldPolicyKind) {
+      A2WorldPolicyOptions options;
+      options.device = device;
+      return A2WorldPolicy::load(path, options);
+    }
     BCPolicyOptions options;
     options.device = device;
     if (envs) options.task = envs->single_spec().id;

@@ -24,11 +24,13 @@ struct SimSettings {
   std::string source;  // empty: the physics task
   std::optional<env::Dict> source_options;
   std::optional<std::int64_t> image_size;
+  std::string perturbation;  // the source's variant (a task's perturbation)
 };
 
 SimSettings parse_settings(const std::string& sim_id, const env::Dict& options) {
-  static const char* const kKeys[] = {"checkpoint", "device", "terminate_on",   "success_threshold",
-                                      "horizon",    "source", "source_options", "image_size"};
+  static const char* const kKeys[] = {"checkpoint",        "device",     "terminate_on",
+                                      "success_threshold", "horizon",    "source",
+                                      "source_options",    "image_size", "perturbation"};
   for (const auto& [key, value] : options) {
     bool known = false;
     for (const char* k : kKeys) known = known || key == k;
@@ -49,6 +51,7 @@ SimSettings parse_settings(const std::string& sim_id, const env::Dict& options) 
   s.source = env::get_or(options, "source", "");
   if (auto it = options.find("source_options"); it != options.end()) s.source_options = it->second.as_dict();
   if (auto it = options.find("image_size"); it != options.end()) s.image_size = it->second.as_int();
+  s.perturbation = env::get_or(options, "perturbation", "");
   return s;
 }
 
@@ -97,7 +100,8 @@ Prepared prepare(std::string_view task, const env::Dict& options) {
   o.terminate_on = s.terminate_on;
   o.success_threshold = s.success_threshold;
   const std::string source = s.source.empty() ? physics : s.source;
-  const env::Dict source_options = s.source_options ? *s.source_options : env::Dict{{"image_size", size}};
+  env::Dict source_options = s.source_options ? *s.source_options : env::Dict{{"image_size", size}};
+  if (!s.perturbation.empty()) source_options["perturbation"] = s.perturbation;
   o.source = [source, source_options] { return a2w::make(source, source_options); };
   return {std::move(model), std::move(o)};
 }

@@ -29,22 +29,11 @@
 #include "a2w/wm/window_loader.h"
 #include "a2w/wm/world_model_loss.h"
 #include "printf_format.h"
+#include "train_common.h"
 
 namespace a2w::wm {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-env::List to_list(const std::vector<std::string>& v) {
-  env::List l;
-  for (const auto& s : v) l.emplace_back(s);
-  return l;
-}
 
 env::Dict curve_point_dict(const CurvePoint& p) {
   return {{"step", p.step},       {"seconds", p.seconds}, {"loss", p.loss},

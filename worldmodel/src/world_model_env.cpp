@@ -5,6 +5,7 @@
 #include <cstring>
 #include <random>
 
+#include "a2w/env/action_noise.h"
 #include "a2w/env/registry.h"
 #include "a2w/env/rng.h"
 #include "a2w/env/state.h"
@@ -67,6 +68,7 @@ struct Slot {
   // The current state (env/state.h): the source's at reset, then the imagined one; and the mask fed with it.
   std::vector<float> state_now = std::vector<float>(env::kStateDim, 0.0f);
   std::vector<float> mask_now = std::vector<float>(env::kStateDim, 0.0f);
+  env::ActionNoise noise;  // the source task's action_noise, drawn from this episode's seed
 };
 
 // The proprio observations and where the state vector (env/state.h) holds them.
@@ -123,6 +125,7 @@ struct WorldModelVectorEnv::Impl {
   torch::Tensor anchor;   // uint8 [N, V, S, S, 3]
   std::vector<Slot> slots;
   std::optional<std::uint64_t> base_seed;
+  double action_noise = 0.0;  // the source's spec().metadata "action_noise"
   Dict batch;
   env::VectorResetResult reset_result;
   env::VectorStepResult step_result;
@@ -189,6 +192,7 @@ struct WorldModelVectorEnv::Impl {
     if (slot.mask.valid() && slot.mask.dtype() == DType::kFloat32 && slot.mask.size() == env::kStateDim)
       std::memcpy(slot.mask_now.data(), slot.mask.raw(), sizeof(float) * env::kStateDim);
     slot.seed = seed;
+    slot.noise.reset(seed);
     slot.t = 0;
     ++slot.episodes;
     slot.state = SlotState::kRunning;
@@ -251,10 +255,14 @@ struct WorldModelVectorEnv::Impl {
     }
     in.actions = torch::empty({b, ha, a}, torch::kFloat);
     float* act = in.actions.data_ptr<float>();
+    std::vector<float> executed(static_cast<std::size_t>(a));
     for (std::int64_t j = 0; j < b; ++j) {
-      const float* src = actions.row(rows[static_cast<std::size_t>(j)]).data<float>();
+      const std::int64_t row = rows[static_cast<std::size_t>(j)];
+      const float* src = actions.row(row).data<float>();
+      std::copy(src, src + a, executed.begin());
+      slots[static_cast<std::size_t>(row)].noise.apply(executed.data(), static_cast<int>(a));  // and clips
       for (std::int64_t h = 0; h < ha; ++h)
-        for (std::int64_t d = 0; d < a; ++d) act[(j * ha + h) * a + d] = std::clamp(src[d], -1.0f, 1.0f);
+        std::copy(executed.begin(), executed.end(), act + (j * ha + h) * a);
     }
     in.task = torch::full({b}, task_row, torch::kLong);
     in.state = torch::empty({b, env::kStateDim}, torch::kFloat);
@@ -421,6 +429,11 @@ WorldModelVectorEnv::WorldModelVectorEnv(std::shared_ptr<WorldModel> model, Worl
                           std::string(env::dtype_name(adtype)) + " " + env::shape_str(ashape));
 
   m.judged = dynamic_cast<env::JudgedEnv*>(&m.source->unwrapped());
+  // A task variant with action noise (a what-if perturbation): the imagined episode executes the same noisy
+  // actions as the physics one with that seed (env/action_noise.h).
+  if (auto it = m.source->spec().metadata.find("action_noise");
+      it != m.source->spec().metadata.end() && it->second.is_double())
+    m.action_noise = it->second.as_double();
   if (!m.judged && options.terminate_on != TerminateOn::kHead)
     throw InvalidArgument(
         "A2World-sim: terminate_on '" + to_string(options.terminate_on) +
@@ -454,6 +467,7 @@ WorldModelVectorEnv::WorldModelVectorEnv(std::shared_ptr<WorldModel> model, Worl
   m.context = torch::zeros({m.n, m.v, m.k, m.s, m.s, 3}, torch::kUInt8);
   m.anchor = torch::zeros({m.n, m.v, m.s, m.s, 3}, torch::kUInt8);
   m.slots.resize(static_cast<std::size_t>(m.n));
+  for (auto& sl : m.slots) sl.noise = env::ActionNoise(m.action_noise);
   m.batch = env::make_batch(*m.spec.observation_space, static_cast<int>(m.n));
   const auto nn = static_cast<std::size_t>(m.n);
   m.reset_result.obs = m.batch;

@@ -51,7 +51,8 @@ std::vector<EvalRecord> read_eval_results(const std::string& path);
 struct EvalJob {
   // Policies: "random", "expert" (physics only), a policy file, or a remote policy URL (zmq://, openpi://),
   // each optionally with "@NOISE" (e.g. "bc.a2wp@0.3": Gaussian action noise 0.3, make_policy); the name as
-  // given is the record's policy.
+  // given is the record's policy. A zoo manifest (*.jsonl, wm/policy_zoo.h) stands for its policies (their
+  // files' paths, with "@NOISE").
   std::vector<std::string> policies;
   std::vector<std::string> tasks;                      // physics ids, e.g. a2w/LiftCube-v0
   std::vector<std::string> backends{"physics", "wm"};  // "physics", "wm"

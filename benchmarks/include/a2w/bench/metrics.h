@@ -35,6 +35,14 @@ struct Interval {
 // n == 0 gives [0, 1] (no information). Throws for n < 0, successes outside [0, n], or z not finite and > 0.
 Interval wilson_interval(std::int64_t successes, std::int64_t n, double z = 1.96);
 
+// Interval for the difference of two success rates p1 - p2 (s1 / n1 minus s2 / n2), Newcombe's hybrid score
+// method (Newcombe 1998, method 10) from the two Wilson intervals [l1, u1], [l2, u2]:
+//   [d - sqrt((p1 - l1)^2 + (u2 - p2)^2),  d + sqrt((u1 - p1)^2 + (p2 - l2)^2)],  d = p1 - p2.
+// It treats the two samples as independent; for rates measured on the same seeds (positively correlated)
+// it is conservative. Throws as wilson_interval does.
+Interval difference_interval(std::int64_t s1, std::int64_t n1, std::int64_t s2, std::int64_t n2,
+                             double z = 1.96);
+
 // ---- Across policies: one value per policy in each backend ---------------------------------------------
 
 // Pearson product-moment correlation of x and y, in [-1, 1]. Needs x.size() == y.size() >= 2 and both

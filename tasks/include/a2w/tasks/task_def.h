@@ -52,6 +52,9 @@ struct ObjectDef {
   std::vector<NamedColor> colors;  // one drawn per episode
   Vec2 x{0, 0}, y{0, 0};           // centre position range on the table
   Vec2 yaw{0, 0};                  // rad
+  // Added by a perturbation (a distractor): its colour and pose come from a stream of their own, drawn after
+  // everything else, so every other draw of a seed is the one the task as written makes.
+  bool drawn_last = false;
   SourceLoc loc;
 
   // Half extents of the axis-aligned box around the object in its own frame.
@@ -221,9 +224,28 @@ struct RobotDef {
 // Camera placement override: a fixed camera at `pos` looking at `lookat`.
 struct CameraDef {
   std::string name;  // "agentview" (the only fixed camera that can be moved)
-  Vec3 pos{0, 0, 0};
-  Vec3 lookat{0, 0, 0};
-  double fovy = 45.0;
+  Vec3 pos{0.5, 0, 0.5};
+  Vec3 lookat{-0.1, 0, 0.08};
+  double fovy = 52.0;
+  // Per episode the position moves by a uniform offset in [-jitter, jitter] m along each axis (drawn from a
+  // stream of its own), still looking at `lookat`: the camera-jitter perturbation.
+  double jitter = 0.0;
+  SourceLoc loc;
+};
+
+// The scene's lights: the key and fill lights and the headlight, their diffuse colour scaled by
+// `brightness` and tinted by `color`.
+struct LightingDef {
+  double brightness = 1.0;
+  Rgba color{1, 1, 1, 1};
+  SourceLoc loc;
+};
+
+// A named variant of the task for what-if sweeps (`a2w whatif`): a part of a task file (`with`) laid over the
+// task's own. perturb_task() (task_file.h) builds the variant.
+struct PerturbationDef {
+  std::string name;
+  std::string description;
   SourceLoc loc;
 };
 
@@ -242,7 +264,11 @@ struct TaskDef {
   std::vector<RewardTermDef> reward;
   std::vector<WaypointDef> expert;
   std::vector<CameraDef> cameras;
-  std::string scene_mjcf;  // extra MJCF placed in <worldbody>
+  LightingDef lighting;
+  double action_noise = 0.0;  // std of Gaussian noise on executed actions ([-1, 1] scale; env/action_noise.h)
+  std::vector<PerturbationDef> perturbations;  // declared in the file (the variants have none)
+  std::string perturbation;                    // the variant's name; "" for the task as written
+  std::string scene_mjcf;                      // extra MJCF placed in <worldbody>
   SourceLoc scene_loc;
   int scene_first_line = 0;  // line of the task file where the fragment's first line is (error mapping)
   std::vector<IncludeDef> includes;
@@ -257,6 +283,7 @@ struct TaskDef {
   int fixture_index(const std::string& name) const;
   int include_index(const std::string& name) const;
   int element_index(int include, const std::string& element) const;
+  int perturbation_index(const std::string& name) const;
 };
 
 }  // namespace a2w::tasks

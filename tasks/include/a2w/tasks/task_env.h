@@ -21,6 +21,8 @@
 //   erase (bool, false): the cameras do not draw the robot or the task's objects (table, fixtures and scene
 //          stay), for the "erase" baseline of `a2w wm eval`; physics, state and success are unchanged
 //   horizon (int, the task's)
+//   perturbation (string): run the variant of the task that its perturbation of this name declares
+//          (task_file.h); spec().metadata says which ("perturbation") and its "action_noise"
 // Unknown keys throw InvalidArgument listing the valid ones.
 //
 // step(): 20 Hz. The controller runs once, then `substeps()` physics steps (arm gravity compensated before
@@ -40,12 +42,14 @@
 
 #include <mujoco/mujoco.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "a2w/env/action_noise.h"
 #include "a2w/env/env.h"
 #include "a2w/env/rng.h"
 #include "a2w/env/state.h"
@@ -64,8 +68,9 @@ struct TaskEnvOptions {
   std::vector<std::string> cameras{"agentview", "eye_in_hand"};
   bool depth = false;
   bool shadows = false;
-  bool erase = false;  // cameras draw neither the robot nor the task's objects
-  int horizon = 0;     // 0: the task's
+  bool erase = false;        // cameras draw neither the robot nor the task's objects
+  int horizon = 0;           // 0: the task's
+  std::string perturbation;  // one of the task's perturbations (task_file.h); "": the task as written
 
   // Reads the options Dict of a2w::make; throws InvalidArgument for unknown keys or bad values.
   static TaskEnvOptions from_dict(const env::Dict& options);
@@ -124,11 +129,20 @@ class TaskEnv final : public env::Env, public env::JudgedEnv {
 
  private:
   void build_spec(const std::string& id);
+  // A circle on the table kept clear of objects placed later (fixture footprints first).
+  struct Footprint {
+    double x, y, r;
+  };
   void sample_initial_state(env::Rng& rng);
+  // Draws object i's pose from `rng` (up to `tries` draws) until it clears `taken`, writes it into the data
+  // and adds its footprint; false when no draw fit.
+  bool place_object(env::Rng& rng, std::size_t i, int tries, std::vector<Footprint>& taken,
+                    std::size_t fixtures_taken);
   bool run_physics(int substeps);  // false: diverged
   env::Dict observe();
   env::Dict state_info() const;
   void render_cameras(env::Dict& obs);
+  void place_camera();  // this episode's camera jitter
   void ensure_renderer();
 
   std::shared_ptr<const CompiledTask> task_;
@@ -156,6 +170,8 @@ class TaskEnv final : public env::Env, public env::JudgedEnv {
   std::string instruction_;
   std::vector<int> colors_;
   std::optional<Fault> fault_;
+  env::ActionNoise noise_;                 // the task's action_noise, drawn from the episode seed
+  std::array<double, 3> camera_offset_{};  // this episode's camera jitter (m)
 };
 
 }  // namespace a2w::tasks

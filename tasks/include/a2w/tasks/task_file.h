@@ -59,7 +59,25 @@
 //                 joint_target, require (WaypointDef in task_def.h)
 //   cameras       map name -> {pos: [x,y,z], lookat: [x,y,z], fovy: deg (45)}; only "agentview" can be
 //                 placed (default: pos [0.5, 0, 0.5], lookat [-0.1, 0, 0.08], fovy 52)
+//   cameras.agentview.jitter  per episode the camera moves by up to this much (m) along each axis, still
+//                 looking at its look-at point (0); pos and lookat may be left out to keep the default
+//   lighting      {brightness (1.0, in [0, 4]), color (white)}: scales and tints the scene's lights
+//   action_noise  std of Gaussian noise added to every executed action on the [-1, 1] scale, drawn from the
+//                 episode's seed so that physics and A2World-sim see the same noise (0)
 //   scene         MJCF text placed inside <worldbody> (static decoration or extra geoms)
+//   perturbations list of named variants for what-if sweeps (`a2w whatif`): {name, description, with},
+//                 where `with` is a part of a task file laid over this one: maps merge key by key, lists
+//                 of named entries (objects, fixtures, include) entry by entry, an entry with a new name
+//                 is added (a distractor), anything else is replaced. E.g.
+//                   perturbations:
+//                     - {name: cube_far, with: {objects: [{name: cube, x: [0.12, 0.16]}]}}
+//                     - {name: dim, with: {lighting: {brightness: 0.4}}}
+//                     - {name: shaky_camera, with: {cameras: {agentview: {jitter: 0.03}}}}
+//                     - {name: distractor, with: {objects: [{name: can, shape: cylinder, color: white}]}}
+//                     - {name: noisy, with: {action_noise: 0.2}}
+//                 Each variant is read (and its problems reported) as a task of its own. A seed draws the
+//                 same initial state in a variant as in the task, except what the variant changes: an added
+//                 object draws from its own stream, after everything else.
 //
 // Colour palette: red, green, blue, yellow, orange, purple, cyan, white, black, gray, brown, pink.
 
@@ -80,6 +98,11 @@ TaskDef parse_task(const std::string& yaml_text, const std::string& file);
 // there was no error.
 std::optional<TaskDef> read_task_text(const std::string& yaml_text, const std::string& file,
                                       std::vector<Diagnostic>& diagnostics);
+
+// The variant of `task` that its perturbation `name` declares (same file, same id; `perturbation` set, no
+// perturbations of its own). Throws InvalidArgument naming the declared ones when there is no such name.
+// a2w::make takes it as the option {"perturbation": name}.
+TaskDef perturb_task(const TaskDef& task, const std::string& name);
 
 // The palette colour called `name`; false if there is none.
 bool palette_color(const std::string& name, Rgba& out);

@@ -56,14 +56,15 @@ struct TaskInfo {
   std::string file;
   int horizon = 0;
   std::vector<std::string> instruction_templates;
-  std::vector<std::string> objects;   // "cube: box 0.025x0.025x0.025 m, 0.1 kg, colors red|green|blue"
-  std::vector<std::string> fixtures;  // "bin: bin at x [0.1, 0.2] y [...]"
-  std::vector<std::string> includes;  // "plate: fixture models/plate.xml at x [0.08, 0.2] y [...]"
-  std::string robot;                  // "default arm" or "robot/arm6.xml: 6 arm joints, ee_site tcp"
-  std::string success;                // the predicate as text
-  std::vector<std::string> reward;    // "reach(cube) x 0.5"
-  std::vector<std::string> expert;    // waypoint kinds with targets
-  std::vector<std::string> cameras;   // "agentview", "eye_in_hand"
+  std::vector<std::string> objects;        // "cube: box 0.025x0.025x0.025 m, 0.1 kg, colors red|green|blue"
+  std::vector<std::string> fixtures;       // "bin: bin at x [0.1, 0.2] y [...]"
+  std::vector<std::string> includes;       // "plate: fixture models/plate.xml at x [0.08, 0.2] y [...]"
+  std::string robot;                       // "default arm" or "robot/arm6.xml: 6 arm joints, ee_site tcp"
+  std::string success;                     // the predicate as text
+  std::vector<std::string> reward;         // "reach(cube) x 0.5"
+  std::vector<std::string> expert;         // waypoint kinds with targets
+  std::vector<std::string> cameras;        // "agentview", "eye_in_hand"
+  std::vector<std::string> perturbations;  // "dim_light: the lights at 45 %" (what-if variants)
 };
 
 // The MuJoCo scene (MJCF text) a registered task id compiles, for `a2w tasks show ID --mjcf`.

@@ -69,6 +69,13 @@ class A2WorldNetImpl : public torch::nn::Module {
   // F(c_in x; c_noise) for scaled_noisy f32 [B, V, 3, H, W] and c_noise f32 [B]; the heads only when `heads`.
   NetOutput forward(const torch::Tensor& scaled_noisy, const torch::Tensor& context_tokens,
                     const Condition& condition, const torch::Tensor& c_noise, bool heads);
+  // The trunk over the frame tokens followed by `extra` tokens [B, E, width] (A2World-policy's action
+  // tokens): every block attends over both, `extra_condition` [B, width] is added to the conditioning (the
+  // policy's action noise level and instruction). Returns F of the frames and the extra tokens' final
+  // features [B, E, width] (normalised and modulated as the frame tokens are before their output map).
+  std::pair<torch::Tensor, torch::Tensor> forward_joint(
+      const torch::Tensor& scaled_noisy, const torch::Tensor& context_tokens, const Condition& condition,
+      const torch::Tensor& c_noise, const torch::Tensor& extra, const torch::Tensor& extra_condition);
 
   const WorldModelConfig& config() const { return config_; }
 

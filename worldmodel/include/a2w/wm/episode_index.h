@@ -30,19 +30,21 @@ struct EpisodeIndexOptions {
                                      "eye_in_hand_rgb"};  // obs/<key> every episode must have
   int action_dim = 7;
   int state_dim = 32;
-  int action_horizon = 1;  // episodes with T <= action_horizon offer no transition and are skipped
+  int action_horizon = 1;        // episodes with T <= action_horizon offer no transition and are skipped
+  bool successful_only = false;  // keep only episodes in which some step succeeded (the `success` labels)
 };
 
 struct Episode {
   int file = 0;      // index into EpisodeIndex::files()
   std::string demo;  // "demo_3"
   std::int64_t length = 0;
-  std::string task;       // the file's `task` attribute, e.g. "a2w/LiftCube-v0"
-  env::Array actions;     // f32 [T, action_dim]
-  env::Array rewards;     // f32 [T]
-  env::Array success;     // f32 [T], 0 or 1
-  env::Array state;       // f32 [T, state_dim] (zeros when the file has no state labels)
-  env::Array state_mask;  // f32 [T, state_dim] (zeros when the file has no state labels)
+  std::string task;         // the file's `task` attribute, e.g. "a2w/LiftCube-v0"
+  std::string instruction;  // the demo's `instruction` attribute ("" when it has none)
+  env::Array actions;       // f32 [T, action_dim]
+  env::Array rewards;       // f32 [T]
+  env::Array success;       // f32 [T], 0 or 1
+  env::Array state;         // f32 [T, state_dim] (zeros when the file has no state labels)
+  env::Array state_mask;    // f32 [T, state_dim] (zeros when the file has no state labels)
   // f32 [state_dim]: the state at reset (initial_state/vector, written since RecordEpisode records it); files
   // from before carry none, and then this is state row 0, the state one step later.
   env::Array initial_state;

@@ -1,6 +1,7 @@
 #pragma once
 // Learned policies from files, by content: an a2w checkpoint of kind "bc" (bc_policy.h; `a2w policy train
-// --kind bc` writes them, conventionally *.a2wp) or a TorchScript module (torchscript_policy.h, *.pt).
+// --kind bc` writes them, conventionally *.a2wp) or "a2w-policy" (a2world_policy.h; `--kind a2w-policy`),
+// or a TorchScript module (torchscript_policy.h, *.pt).
 // `a2w rollout --policy FILE` comes here, so every kind runs unchanged with --sim physics and --sim wm:
 //
 //   auto policy = a2w::wm::load_policy("runs/bc.a2wp", &envs);

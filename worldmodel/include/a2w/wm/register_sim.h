@@ -18,6 +18,9 @@
 //   source             id of the initial-state source env, default: the physics task
 //   source_options     a Dict for making the source, default {"image_size": the model's}
 //   image_size         accepted only when it equals the model's (the model imagines one size)
+//   perturbation       a variant of the task (its perturbation of that name, tasks/task_file.h) as the
+//                      source: the first frames are the variant's, and its action_noise is applied to the
+//                      imagined episode's actions too
 // Unknown options throw InvalidArgument listing these.
 //
 // Nothing here includes LibTorch: the CLI and the benchmarks build A2World-sim through these functions.

@@ -82,8 +82,11 @@ struct WorldModelEnvOptions {
   std::int64_t horizon = 0;  // 0: the source's max_episode_steps
   TerminateOn terminate_on = TerminateOn::kPredicate;
   double success_threshold = 0.5;  // on the success head's probability
-  SourceFactory source;            // empty: a2w::make(task, {{"image_size", the model's}})
-  std::string id;                  // spec().id; empty: sim_id_of(task) ("a2w-sim/LiftCube-v0")
+  // empty: a2w::make(task, {{"image_size", the model's}}). A source whose spec().metadata has
+  // "action_noise" > 0 (a task variant, tasks/task_file.h) has that noise added to every imagined episode's
+  // actions, drawn from the episode's seed as the physics task does (env/action_noise.h).
+  SourceFactory source;
+  std::string id;  // spec().id; empty: sim_id_of(task) ("a2w-sim/LiftCube-v0")
 };
 
 class WorldModelVectorEnv final : public env::VectorEnv {
