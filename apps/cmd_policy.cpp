@@ -210,6 +210,11 @@ int cmd_policy_zoo(const Args& args) {
       .option("noise", "S[,S]", "Gaussian action-noise variants of the converged policy (std on [-1, 1])",
               "0.1,0.15,0.2,0.3,0.6")
       .flag("no-random", "leave out the uniform-random policy")
+      .option("kinds", "K[,K]", "architectures: bc and/or a2w-policy (a second run, same data)", "bc")
+      .option("from", "CKPT", "a2w-policy: the pretrained A2World that starts its trunk (none: from scratch)")
+      .option("a2w-policy-steps", "N", "a2w-policy: the converged end of its run", "4000")
+      .option("a2w-policy-snapshots", "N[,N]", "a2w-policy: earlier steps kept as policies", "500,1000,2000")
+      .option("a2w-policy-batch", "B", "a2w-policy: batch size", "16")
       .option("tasks", "ID,ID", "keep only these task ids (a zoo of one task family)")
       .option("exclude-tasks", "ID,ID", "drop these task ids")
       .option("fraction", "F", "fraction of each task's episodes, a seeded choice", "1")
@@ -243,6 +248,32 @@ int cmd_policy_zoo(const Args& args) {
   job.noise = number_list(c.get("noise"), "noise");
   job.random = !c.flag_set("no-random");
   job.out_dir = c.get("out");
+  bool bc = false;
+  for (const auto& k : split_list(c.get("kinds"))) {
+    if (k == "bc") {
+      bc = true;
+    } else if (k == "a2w-policy") {
+      a2w::wm::A2WorldPolicyTrainJob a;
+      a.data = job.train.data;
+      a.tasks = job.train.tasks;
+      a.exclude_tasks = job.train.exclude_tasks;
+      a.fraction = job.train.fraction;
+      a.from = c.get("from");
+      a.config = job.train.config;
+      a.steps = c.get_int("a2w-policy-steps", 1, 1000000000);
+      a.batch_size = static_cast<int>(c.get_int("a2w-policy-batch", 1, 65536));
+      a.seed = job.train.seed;
+      a.threads = job.train.threads;
+      a.device = job.train.device;
+      a.precision = job.train.precision;
+      a.progress = job.train.progress;
+      job.a2w_policy = a;
+      job.a2w_policy_snapshots = int_list(c.get("a2w-policy-snapshots"), "a2w-policy-snapshots");
+    } else {
+      throw UsageError("--kinds: expected bc and/or a2w-policy, got '" + k + "'");
+    }
+  }
+  if (!bc) throw UsageError("--kinds: the zoo is built around a bc run; expected bc among the kinds");
   const auto zoo = a2w::wm::build_policy_zoo(job);
   if (c.flag_set("json"))
     std::cout << a2w::env::to_json(zoo.to_dict()) << std::endl;

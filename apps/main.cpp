@@ -317,6 +317,7 @@ int cmd_rollout(const Args& args) {
       .option("num-envs", "N", "envs stepped together (0: min(episodes, 8))", "0")
       .option("threads", "N", "worker threads, or LibTorch threads in A2World-sim (0: one per core)", "0")
       .option("image-size", "PX", "camera width and height (default 128; wm: the model's)")
+      .option("perturbation", "NAME", "a variant the task file declares (a2w tasks show ID lists them)")
       .flag("state-only", "no cameras (much faster; video needs cameras)")
       .option("video", "FILE", "write an mp4 of the first episodes, cameras side by side")
       .option("video-episodes", "N", "episodes in the video", "1")
@@ -346,6 +347,7 @@ int cmd_rollout(const Args& args) {
   } else {
     job.env_options = image_options(c);
   }
+  if (!c.get("perturbation").empty()) job.env_options["perturbation"] = c.get("perturbation");
   job.video = c.get("video");
   job.video_episodes = c.get_int("video-episodes", 1, 1000000);
   job.record = c.get("record");

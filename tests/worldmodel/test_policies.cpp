@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -456,7 +457,8 @@ TEST_CASE("policy zoo: snapshots of one run, noise variants and random, in a man
   CHECK(zoo.entries[1].name == "bc_step4");
   CHECK(zoo.entries[2].name == "bc_step8");
   CHECK(zoo.entries[3].name == "bc_step12");
-  CHECK(zoo.entries[3].origin.find("step 12 of 12, seed 7") != std::string::npos);
+  CHECK(zoo.entries[3].origin.find("step 12 of 12") != std::string::npos);
+  CHECK(zoo.entries[3].origin.find("seed 7") != std::string::npos);
   CHECK(zoo.entries[4].name == "bc_step12@0.3");
   CHECK(zoo.entries[4].file == "bc_step12.a2wp");
   CHECK(zoo.entries[4].noise == 0.3);
@@ -482,8 +484,7 @@ TEST_CASE("policy zoo: snapshots of one run, noise variants and random, in a man
   // Bad jobs and bad manifests.
   auto bad = job;
   bad.snapshots = {12};
-  CHECK(
-      has(message_of<InvalidArgument>([&] { wm::build_policy_zoo(bad); }), "expected snapshots in (0, 12)"));
+  CHECK(has(message_of<InvalidArgument>([&] { wm::build_policy_zoo(bad); }), "snapshots in (0, 12)"));
   bad = job;
   bad.noise = {-1};
   CHECK_THROWS_AS(wm::build_policy_zoo(bad), InvalidArgument);
@@ -502,9 +503,25 @@ TEST_CASE("policy zoo: snapshots of one run, noise variants and random, in a man
       << "\n";
   }
   CHECK(has(message_of<InvalidArgument>([&] { wm::read_zoo_manifest(dir.str("zoo/broken.jsonl")); }),
-            "expected kind bc or random"));
+            "expected kind bc, a2w-policy or random"));
   CHECK(wm::is_zoo_manifest("zoo/manifest.jsonl"));
   CHECK_FALSE(wm::is_zoo_manifest("bc.a2wp"));
+
+  // A second architecture: an A2World-policy run with its own snapshots and the same noise variants.
+  auto both = job;
+  both.out_dir = dir.str("zoo2");
+  both.snapshots = {};
+  both.noise = {0.2};
+  both.random = false;
+  both.a2w_policy = tiny_a2w_job(dataset().str("data"), "", 4);
+  both.a2w_policy_snapshots = {2};
+  const auto zoo2 = wm::build_policy_zoo(both);
+  std::vector<std::string> got;
+  for (const auto& e : zoo2.entries) got.push_back(e.name + ":" + e.kind);
+  CHECK(got == std::vector<std::string>{"bc_step12:bc", "bc_step12@0.2:bc", "a2wp_step2:a2w-policy",
+                                        "a2wp_step4:a2w-policy", "a2wp_step4@0.2:a2w-policy"});
+  CHECK(dynamic_cast<wm::A2WorldPolicy*>(wm::load_policy(dir.str("zoo2/a2wp_step2.a2wp")).get()) != nullptr);
+  CHECK(wm::zoo_policy_names(zoo2.manifest).back() == dir.str("zoo2/a2wp_step4.a2wp") + "@0.2");
 }
 
 TEST_CASE("BC policy training keeps successful episodes, reads held-out data, and refuses bad input") {
@@ -696,6 +713,45 @@ TEST_CASE("A2World-policy: config, training, round trip, determinism and unknown
   CHECK(dynamic_cast<wm::A2WorldPolicy*>(wm::load_policy(path).get()) != nullptr);
 }
 
+TEST_CASE("A2World-policy learns its data: after training, the chunk it samples is the recorded one") {
+  // Trained on one episode (no recorded state: the proprio input is zero in training, so here too) and
+  // asked at its first step: the sampled chunk should be the episode's first actions, far closer than its
+  // mean action is. This checks the whole inference path against the training one:
+  // context, anchor, state, instruction, standardisation, the sampler.
+  wmtest::TempDir dir("a2w_policy_learns");
+  write_policy_dataset(dir.str("one.hdf5"), kTask, 1, 12);
+  auto job = tiny_a2w_job(dir.str("one.hdf5"), dir.str("p.a2wp"), 400);
+  job.batch_size = 12;
+  job.lr = 3e-3;
+  const auto report = wm::train_a2world_policy(job);
+  CHECK(report.curve.back().action_loss < 0.5 * report.curve.front().action_loss);
+  auto policy = wm::A2WorldPolicy::load(dir.str("p.a2wp"));
+  Dict obs = observation(1, 0, 0);  // episode 0, step 0
+  obs["instruction"] = env::List{std::string("lift the cube")};
+  obs["joint_states"] = Array(DType::kFloat32, {1, 7});
+  for (const char* key : {"ee_pos", "ee_ori", "gripper_states", "joint_states"}) {
+    Array a(DType::kFloat32, obs.at(key).as_array().shape());
+    std::memset(a.raw(), 0, a.nbytes());
+    obs[key] = a;
+  }
+  policy->reset({true});
+  const torch::Tensor chunk = policy->predict(obs);  // [1, 4, 7]
+  double err = 0, base = 0, mean[7] = {};
+  int n = 0;
+  for (std::int64_t t = 0; t < 12; ++t, ++n)
+    for (int j = 0; j < 7; ++j) mean[j] += action(0, t, 12, j);
+  for (int j = 0; j < 7; ++j) mean[j] /= n;
+  for (int t = 0; t < 4; ++t)
+    for (int j = 0; j < 7; ++j) {
+      const double want = action(0, t, 12, j);
+      err += std::abs(chunk[0][t][j].item<float>() - want);
+      base += std::abs(mean[j] - want);
+    }
+  CAPTURE(err);
+  CAPTURE(base);
+  CHECK(err < 0.5 * base);
+}
+
 TEST_CASE("A2World-policy from a pretrained A2World: the trunk starts from its weights") {
   wmtest::TempDir dir("a2w_policy_init");
   // A "pretrained" tiny world model at the data's size (its weights are what matters here, not training).
@@ -749,7 +805,8 @@ TEST_CASE("BC and TorchScript policies step a physics task") {
 TEST_CASE("BC and TorchScript policies step A2World-sim (fake world model)") {
   auto envs = imagined(2, 4);
   CHECK(envs->single_spec().id == "a2w-sim/LiftCube-v0");
-  for (const std::string& path : {trained_policy(), module("one_action.pt"), module("chunk.pt")}) {
+  for (const std::string& path :
+       {trained_policy(), module("one_action.pt"), module("chunk.pt"), trained_a2w_policy()}) {
     CAPTURE(path);
     auto loaded = wm::load_policy(path, envs.get());
     if (auto* bc = dynamic_cast<wm::BCPolicy*>(loaded.get())) CHECK(bc->task_row() == 0);

@@ -148,6 +148,37 @@ TEST_CASE("windows with an action chunk of 2 and frames resized to the model") {
   CHECK(torch::equal(b.target[0][0][0][0], expect));
 }
 
+TEST_CASE("partial chunks: every step starts a window, past the end is padded and masked") {
+  wmtest::TempDir dir("partial");
+  wmtest::write_dataset(dir.str("a.hdf5"), "a2w/LiftCube-v0", 1, 9, 16, 0);
+  EpisodeIndexOptions o = options(dir.str());
+  o.action_horizon = 1;  // the policy's index keeps short episodes
+  auto index = std::make_shared<const EpisodeIndex>(o);
+  auto c = wmtest::tiny();
+  c.action_horizon = 4;
+  CHECK_THROWS_AS(WindowLoader(index, c, 1, 0), a2w::InvalidArgument);  // whole chunks need their horizon
+  WindowLoader loader(index, c, 1, 0, /*partial_chunks=*/true);
+  std::set<std::int64_t> ts;
+  for (int s = 0; s < 60; ++s)
+    for (const auto& [e, t] : loader.draw(s)) ts.insert(t);
+  CHECK(ts.size() == 9);  // t = 0 .. 8: the last steps start windows too
+  CHECK(*ts.rbegin() == 8);
+  // t = 7 of 9 steps: actions 7 and 8, then action 8 again (masked); the target is the last frame.
+  const auto b = loader.windows({{0, 7}});
+  CHECK(b.actions[0][1][0].item<float>() == wmtest::action_value(0, 8, 0));
+  CHECK(b.actions[0][3][0].item<float>() == wmtest::action_value(0, 8, 0));
+  CHECK(torch::equal(b.action_mask[0], torch::tensor({1.0f, 1.0f, 0.0f, 0.0f})));
+  CHECK_FALSE(b.target_valid[0].item<bool>());
+  CHECK(torch::equal(b.target[0][0], wmtest::frame(0, 8, 0, 16)));
+  CHECK(b.state[0][0].item<float>() == wmtest::state_value(0, 8, 0));  // after the last real action
+  // A whole chunk inside the episode is as before.
+  const auto w = loader.windows({{0, 2}});
+  CHECK(w.action_mask.sum().item<float>() == 4.0f);
+  CHECK(w.target_valid[0].item<bool>());
+  CHECK(torch::equal(w.target[0][0], wmtest::frame(0, 6, 0, 16)));
+  CHECK_THROWS_AS(loader.windows({{0, 9}}), a2w::InvalidArgument);
+}
+
 TEST_CASE("batches depend on (seed, step) only, with or without prefetching") {
   wmtest::TempDir dir("batches");
   wmtest::write_dataset(dir.str("a.hdf5"), "a2w/LiftCube-v0", 3, 10, 16, 0);

@@ -84,14 +84,16 @@ env::Dict A2WorldPolicyConfig::to_dict() const {
           {"action_steps", static_cast<std::int64_t>(action_steps)},
           {"action_sigma_data", action_sigma_data},
           {"action_sigma_max", action_sigma_max},
+          {"action_p_mean", action_p_mean},
+          {"action_p_std", action_p_std},
           {"policy_mode_prob", policy_mode_prob},
           {"frame_loss_weight", frame_loss_weight}};
 }
 
 A2WorldPolicyConfig A2WorldPolicyConfig::from_dict(const env::Dict& d, const WorldModelConfig& trunk) {
-  static const char* const kKeys[] = {"execute",          "vocabulary",        "max_words",
-                                      "action_steps",     "action_sigma_data", "action_sigma_max",
-                                      "policy_mode_prob", "frame_loss_weight"};
+  static const char* const kKeys[] = {
+      "execute",          "vocabulary",    "max_words",    "action_steps",     "action_sigma_data",
+      "action_sigma_max", "action_p_mean", "action_p_std", "policy_mode_prob", "frame_loss_weight"};
   for (const auto& [key, value] : d) {
     bool known = false;
     for (const char* k : kKeys) known = known || key == k;
@@ -104,6 +106,8 @@ A2WorldPolicyConfig A2WorldPolicyConfig::from_dict(const env::Dict& d, const Wor
   c.action_steps = static_cast<int>(env::get_or(d, "action_steps", std::int64_t{c.action_steps}));
   c.action_sigma_data = env::get_or(d, "action_sigma_data", c.action_sigma_data);
   c.action_sigma_max = env::get_or(d, "action_sigma_max", c.action_sigma_max);
+  c.action_p_mean = env::get_or(d, "action_p_mean", c.action_p_mean);
+  c.action_p_std = env::get_or(d, "action_p_std", c.action_p_std);
   c.policy_mode_prob = env::get_or(d, "policy_mode_prob", c.policy_mode_prob);
   c.frame_loss_weight = env::get_or(d, "frame_loss_weight", c.frame_loss_weight);
   if (auto it = d.find("vocabulary"); it != d.end()) {

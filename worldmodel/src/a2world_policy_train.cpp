@@ -93,7 +93,8 @@ Loss policy_loss(A2WorldPolicyNet& net, const TrainBatch& batch, const torch::Te
 
   // Actions, standardised.
   const auto a0 = (batch.actions - action_norm.mean) / action_norm.std;
-  const auto sigma_a = (randn({b}) * c.p_std + c.p_mean).exp().clamp(c.sigma_min, cfg.action_sigma_max);
+  const auto sigma_a =
+      (randn({b}) * cfg.action_p_std + cfg.action_p_mean).exp().clamp(c.sigma_min, cfg.action_sigma_max);
   const auto noisy_a = a0 + per_row(sigma_a, 3) * randn(a0.sizes().vec());
   const auto sa = edm_scaling(sigma_a, cfg.action_sigma_data);
 
@@ -107,9 +108,13 @@ Loss policy_loss(A2WorldPolicyNet& net, const TrainBatch& batch, const torch::Te
                                      noisy_a * per_row(sa.c_in, 3), sa.c_noise);
 
   const auto target_a = (a0 - per_row(sa.c_skip, 3) * noisy_a) / per_row(sa.c_out, 3);
-  const auto action_loss = (fa - target_a).square().mean();
+  // Only the episode's own actions (a chunk may run past its end) and frames that are the one after the
+  // chunk.
+  const auto action_mask = batch.action_mask.unsqueeze(2);
+  const auto action_loss =
+      ((fa - target_a).square() * action_mask).sum() / (action_mask.sum() * fa.size(2)).clamp_min(1.0);
   const auto target_v = (x0 - per_row(sv.c_skip, 5) * noisy_v) / per_row(sv.c_out, 5);
-  const auto frame_rows = policy_rows.logical_not().to(torch::kFloat32);
+  const auto frame_rows = (policy_rows.logical_not() & batch.target_valid).to(torch::kFloat32);
   const auto per_row_frame = (weight * (fv - target_v).square()).mean({1, 2, 3, 4});
   const auto frame_loss = (per_row_frame * frame_rows).sum() / frame_rows.sum().clamp_min(1.0);
 
@@ -213,7 +218,7 @@ A2WorldPolicyTrainReport train_a2world_policy(const A2WorldPolicyTrainJob& job) 
   io.view_keys = config.trunk.view_keys;
   io.action_dim = config.trunk.action_dim;
   io.state_dim = config.trunk.state_dim;
-  io.action_horizon = config.chunk();
+  io.action_horizon = 1;  // episodes shorter than a chunk stay: their windows are partial chunks
   io.successful_only = job.successful_only;
   const auto index = std::make_shared<const EpisodeIndex>(io);
   if (!resuming) {
@@ -328,7 +333,7 @@ A2WorldPolicyTrainReport train_a2world_policy(const A2WorldPolicyTrainJob& job) 
   };
 
   // 4. The loop.
-  WindowLoader loader(index, config.trunk, job.batch_size, job.seed);
+  WindowLoader loader(index, config.trunk, job.batch_size, job.seed, /*partial_chunks=*/true);
   loader.start(step0, std::max(1, job.loader_workers));
   const std::int64_t warmup =
       job.warmup_steps >= 0 ? job.warmup_steps : std::min<std::int64_t>(200, job.steps / 10);

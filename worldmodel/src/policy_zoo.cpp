@@ -11,6 +11,7 @@
 #include "a2w/env/atomic_file.h"
 #include "a2w/env/error.h"
 #include "a2w/env/json.h"
+#include "a2w/wm/a2world_policy_train.h"
 
 namespace a2w::wm {
 
@@ -66,11 +67,11 @@ ZooEntry ZooEntry::from_dict(const env::Dict& d) {
   if (!std::isfinite(e.noise) || e.noise < 0)
     throw InvalidArgument("policy zoo entry '" + e.name + "': expected noise >= 0, got " +
                           std::to_string(e.noise));
-  if (e.kind != "bc" && e.kind != "random")
-    throw InvalidArgument("policy zoo entry '" + e.name + "': expected kind bc or random, got '" + e.kind +
-                          "'");
-  if (e.kind == "bc" && e.file.empty())
-    throw InvalidArgument("policy zoo entry '" + e.name + "': a bc policy needs its 'file'");
+  if (e.kind != "bc" && e.kind != "a2w-policy" && e.kind != "random")
+    throw InvalidArgument("policy zoo entry '" + e.name + "': expected kind bc, a2w-policy or random, got '" +
+                          e.kind + "'");
+  if (e.kind != "random" && e.file.empty())
+    throw InvalidArgument("policy zoo entry '" + e.name + "': a " + e.kind + " policy needs its 'file'");
   return e;
 }
 
@@ -87,17 +88,60 @@ std::string PolicyZoo::to_text() const {
   return s.str();
 }
 
+namespace {
+
+// The stages of one run: the snapshots (checked) and the end.
+std::vector<std::int64_t> stages_of(const std::vector<std::int64_t>& snapshots, std::int64_t end,
+                                    const char* what) {
+  std::set<std::int64_t> seen;
+  for (std::int64_t s : snapshots) {
+    if (s <= 0 || s >= end)
+      throw InvalidArgument(std::string("policy zoo: expected ") + what + " snapshots in (0, " +
+                            std::to_string(end) + ") (before the last step), got " + std::to_string(s));
+    if (!seen.insert(s).second)
+      throw InvalidArgument(std::string("policy zoo: ") + what + " snapshot " + std::to_string(s) +
+                            " given twice");
+  }
+  std::vector<std::int64_t> stages(seen.begin(), seen.end());
+  stages.push_back(end);
+  return stages;
+}
+
+// One run saved at each stage: `train(out, stop_at)` continues the working checkpoint `work` up to stop_at
+// (0: the end); each stage's copy is a zoo member, kept when it is already there. Then the noise variants of
+// the last one.
+template <class Train>
+void add_run(PolicyZoo& zoo, const fs::path& dir, const std::string& prefix, const std::string& kind,
+             const std::vector<std::int64_t>& stages, const std::vector<double>& noise,
+             const std::string& what, Train&& train) {
+  const fs::path work = dir / (prefix + "_run.a2wp");
+  for (std::int64_t s : stages) {
+    const std::string name = prefix + "_step" + std::to_string(s);
+    const fs::path file = dir / (name + ".a2wp");
+    if (!fs::exists(file)) {
+      train(work.string(), s == stages.back() ? 0 : s);
+      env::write_file_atomic(file, read_all(work));
+    }
+    zoo.entries.push_back({name, kind,
+                           what + ", step " + std::to_string(s) + " of " + std::to_string(stages.back()),
+                           file.filename().string(), 0.0});
+  }
+  const ZooEntry last = zoo.entries.back();
+  for (double n : noise) {
+    std::string name = last.name, origin = last.name;
+    name.append("@").append(noise_text(n));
+    origin.append(" with Gaussian action noise ").append(noise_text(n));
+    zoo.entries.push_back({name, kind, origin, last.file, n});
+  }
+}
+
+}  // namespace
+
 PolicyZoo build_policy_zoo(const PolicyZooJob& job) {
   if (job.out_dir.empty()) throw InvalidArgument("policy zoo: expected an output folder");
-  const std::int64_t end = job.train.steps;
-  std::set<std::int64_t> seen;
-  for (std::int64_t s : job.snapshots) {
-    if (s <= 0 || s >= end)
-      throw InvalidArgument("policy zoo: expected snapshots in (0, " + std::to_string(end) +
-                            ") (before the last step), got " + std::to_string(s));
-    if (!seen.insert(s).second)
-      throw InvalidArgument("policy zoo: snapshot " + std::to_string(s) + " given twice");
-  }
+  const auto bc_stages = stages_of(job.snapshots, job.train.steps, "bc");
+  std::vector<std::int64_t> a2wp_stages;
+  if (job.a2w_policy) a2wp_stages = stages_of(job.a2w_policy_snapshots, job.a2w_policy->steps, "a2w-policy");
   for (double n : job.noise)
     if (!std::isfinite(n) || n <= 0)
       throw InvalidArgument("policy zoo: expected noise levels > 0, got " + std::to_string(n));
@@ -106,36 +150,32 @@ PolicyZoo build_policy_zoo(const PolicyZooJob& job) {
   fs::create_directories(dir, ec);
   if (ec) throw Error("policy zoo: could not create " + dir.string() + ": " + ec.message());
 
-  std::vector<std::int64_t> stages(seen.begin(), seen.end());
-  stages.push_back(end);
-  // One run: the working checkpoint continues from stage to stage; each stage's copy is a zoo member.
-  const fs::path work = dir / "bc_run.a2wp";
-  const std::string data = joined(job.train.data);
   PolicyZoo zoo;
   if (job.random) zoo.entries.push_back({"random", "random", "uniform random actions", "", 0.0});
-  for (std::int64_t s : stages) {
-    const std::string name = "bc_step" + std::to_string(s);
-    const fs::path file = dir / (name + ".a2wp");
-    if (!fs::exists(file)) {
-      BCTrainJob t = job.train;
-      t.out = work.string();
-      t.resume = true;
-      t.stop_at_step = s == end ? 0 : s;
-      train_bc(t);
-      env::write_file_atomic(file, read_all(work));
-    }
-    const std::string origin = "behaviour cloning (" + job.train.config + "), step " + std::to_string(s) +
-                               " of " + std::to_string(end) + ", seed " + std::to_string(job.train.seed) +
-                               ", data " + data +
-                               (job.train.tasks.empty() ? "" : ", tasks " + joined(job.train.tasks));
-    zoo.entries.push_back({name, "bc", origin, file.filename().string(), 0.0});
-  }
-  const ZooEntry last = zoo.entries.back();
-  for (double n : job.noise) {
-    std::string name = last.name, origin = last.name;
-    name.append("@").append(noise_text(n));
-    origin.append(" with Gaussian action noise ").append(noise_text(n));
-    zoo.entries.push_back({name, "bc", origin, last.file, n});
+  const std::string bc_what = "behaviour cloning (" + job.train.config + "), seed " +
+                              std::to_string(job.train.seed) + ", data " + joined(job.train.data) +
+                              (job.train.tasks.empty() ? "" : ", tasks " + joined(job.train.tasks));
+  add_run(zoo, dir, "bc", "bc", bc_stages, job.noise, bc_what,
+          [&](const std::string& out, std::int64_t stop) {
+            BCTrainJob t = job.train;
+            t.out = out;
+            t.resume = true;
+            t.stop_at_step = stop;
+            train_bc(t);
+          });
+  if (job.a2w_policy) {
+    const A2WorldPolicyTrainJob& a = *job.a2w_policy;
+    const std::string what = "A2World-policy " +
+                             (a.from.empty() ? "from scratch (" + a.config + ")" : "from " + a.from) +
+                             ", seed " + std::to_string(a.seed) + ", data " + joined(a.data);
+    add_run(zoo, dir, "a2wp", "a2w-policy", a2wp_stages, job.noise, what,
+            [&](const std::string& out, std::int64_t stop) {
+              A2WorldPolicyTrainJob t = a;
+              t.out = out;
+              t.resume = true;
+              t.stop_at_step = stop;
+              train_a2world_policy(t);
+            });
   }
   std::string lines;
   for (const auto& e : zoo.entries) lines += env::to_json(e.to_dict()) + "\n";

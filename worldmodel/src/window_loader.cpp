@@ -32,26 +32,34 @@ torch::Tensor resize_frames(const torch::Tensor& frames, int size) {
 
 TrainBatch TrainBatch::to(torch::Device device) const {
   TrainBatch b = *this;
-  for (auto* t : {&b.history, &b.anchor, &b.target, &b.actions, &b.prev_actions, &b.has_prev, &b.state,
-                  &b.state_mask, &b.state_in, &b.prev_state_in, &b.success, &b.reward, &b.task})
+  for (auto* t :
+       {&b.history, &b.anchor, &b.target, &b.actions, &b.action_mask, &b.target_valid, &b.prev_actions,
+        &b.has_prev, &b.state, &b.state_mask, &b.state_in, &b.prev_state_in, &b.success, &b.reward, &b.task})
     if (t->defined()) *t = t->to(device);
   return b;
 }
 
 WindowLoader::WindowLoader(std::shared_ptr<const EpisodeIndex> index, const WorldModelConfig& config,
-                           int batch_size, std::uint64_t seed)
-    : index_(std::move(index)), config_(config), batch_size_(batch_size), seed_(seed) {
+                           int batch_size, std::uint64_t seed, bool partial_chunks)
+    : index_(std::move(index)),
+      config_(config),
+      batch_size_(batch_size),
+      seed_(seed),
+      partial_chunks_(partial_chunks) {
   if (batch_size < 1)
     throw InvalidArgument("WindowLoader: expected a batch size >= 1, got " + std::to_string(batch_size));
   const auto& opts = index_->options();
-  if (opts.action_horizon != config.action_horizon || opts.action_dim != config.action_dim ||
-      opts.state_dim != config.state_dim || opts.view_keys != config.view_keys)
+  const bool horizon_fits = partial_chunks ? opts.action_horizon <= config.action_horizon
+                                           : opts.action_horizon == config.action_horizon;
+  if (!horizon_fits || opts.action_dim != config.action_dim || opts.state_dim != config.state_dim ||
+      opts.view_keys != config.view_keys)
     throw InvalidArgument(
         "WindowLoader: the EpisodeIndex was built for another view list, action or state size "
         "than the model config");
   cumulative_.push_back(0);
   for (const auto& e : index_->episodes()) {
-    cumulative_.push_back(cumulative_.back() + e.length - config.action_horizon);
+    cumulative_.push_back(cumulative_.back() +
+                          (partial_chunks ? e.length : e.length - config.action_horizon));
     auto it = std::find(config.tasks.begin(), config.tasks.end(), e.task);
     task_row_.push_back(it == config.tasks.end() ? -1 : it - config.tasks.begin());
   }
@@ -85,6 +93,8 @@ TrainBatch WindowLoader::windows(const std::vector<std::pair<std::size_t, std::i
   b.anchor = torch::empty({n, v, s, s, 3}, u8);
   b.target = torch::empty({n, v, s, s, 3}, u8);
   b.actions = torch::zeros({n, h, a});
+  b.action_mask = torch::ones({n, h});
+  b.target_valid = torch::ones({n}, torch::kBool);
   b.prev_actions = torch::zeros({n, h, a});
   b.has_prev = torch::zeros({n}, torch::kBool);
   b.state = torch::zeros({n, sd});
@@ -102,16 +112,21 @@ TrainBatch WindowLoader::windows(const std::vector<std::pair<std::size_t, std::i
       throw InvalidArgument("WindowLoader: episode " + std::to_string(ei) + " out of range (" +
                             std::to_string(index_->episodes().size()) + " episodes)");
     const auto& e = index_->episodes()[ei];
-    if (t < 0 || t + h > e.length - 1)
-      throw InvalidArgument("WindowLoader: window t = " + std::to_string(t) + " outside " + e.demo + " of " +
-                            std::to_string(e.length) +
-                            " steps (expected 0 <= t <= " + std::to_string(e.length - 1 - h) +
-                            ": frame t + " + std::to_string(h) + " must be stored)");
+    const std::int64_t t_max = partial_chunks_ ? e.length - 1 : e.length - 1 - h;
+    if (t < 0 || t > t_max)
+      throw InvalidArgument(
+          "WindowLoader: window t = " + std::to_string(t) + " outside " + e.demo + " of " +
+          std::to_string(e.length) + " steps (expected 0 <= t <= " + std::to_string(t_max) +
+          (partial_chunks_ ? ")" : ": frame t + " + std::to_string(h) + " must be stored)"));
+    // Partial chunks: the actions the episode has (the rest repeat its last one, masked), the last stored
+    // frame as the target (not valid as the frame after the chunk).
+    const std::int64_t have = std::min(h, e.length - t);
+    const std::int64_t target_frame = std::min(t + h, e.length - 1);
     const auto& reader = index_->reader(e.file);
     const std::int64_t lo = std::max<std::int64_t>(0, t - k * h);
     for (std::int64_t view = 0; view < v; ++view) {
       const std::string key = "obs/" + c.view_keys[static_cast<std::size_t>(view)];
-      const auto frames = reader.read_rows(e.demo, key, lo, t + h + 1);  // rows lo .. t + h
+      const auto frames = reader.read_rows(e.demo, key, lo, target_frame + 1);  // rows lo .. target
       const auto* src = static_cast<const std::uint8_t*>(frames.raw());
       auto row = [&](std::int64_t f) { return src + static_cast<std::size_t>(f - lo) * frame_bytes; };
       auto* hist = b.history[i][view].data_ptr<std::uint8_t>();
@@ -119,7 +134,7 @@ TrainBatch WindowLoader::windows(const std::vector<std::pair<std::size_t, std::i
         const std::int64_t f = std::max<std::int64_t>(0, t - (k - j) * h);  // padded with frame 0
         std::memcpy(hist + static_cast<std::size_t>(j) * frame_bytes, row(f), frame_bytes);
       }
-      std::memcpy(b.target[i][view].data_ptr<std::uint8_t>(), row(t + h), frame_bytes);
+      std::memcpy(b.target[i][view].data_ptr<std::uint8_t>(), row(target_frame), frame_bytes);
       if (lo == 0) {
         std::memcpy(b.anchor[i][view].data_ptr<std::uint8_t>(), row(0), frame_bytes);
       } else {
@@ -128,13 +143,20 @@ TrainBatch WindowLoader::windows(const std::vector<std::pair<std::size_t, std::i
       }
     }
     const float* act = e.actions.data<float>();
-    std::memcpy(b.actions[i].data_ptr<float>(), act + t * a, static_cast<std::size_t>(h * a) * sizeof(float));
+    std::memcpy(b.actions[i].data_ptr<float>(), act + t * a,
+                static_cast<std::size_t>(have * a) * sizeof(float));
+    for (std::int64_t j = have; j < h; ++j) {
+      std::memcpy(b.actions[i].data_ptr<float>() + j * a, act + (e.length - 1) * a,
+                  static_cast<std::size_t>(a) * sizeof(float));
+      b.action_mask[i][j] = 0.0f;
+    }
+    b.target_valid[i] = t + h <= e.length - 1;
     if (t >= h) {
       std::memcpy(b.prev_actions[i].data_ptr<float>(), act + (t - h) * a,
                   static_cast<std::size_t>(h * a) * sizeof(float));
       b.has_prev[i] = true;
     }
-    const std::int64_t last = t + h - 1;  // labels describe the state after the chunk's last action
+    const std::int64_t last = t + have - 1;  // labels describe the state after the chunk's last action
     std::memcpy(b.state[i].data_ptr<float>(), e.state.data<float>() + last * sd,
                 static_cast<std::size_t>(sd) * sizeof(float));
     std::memcpy(b.state_mask[i].data_ptr<float>(), e.state_mask.data<float>() + last * sd,

@@ -65,9 +65,13 @@ struct A2WorldPolicyConfig {
   int max_words = 16;                   // of an instruction, more are ignored
   int action_steps = 4;                 // Euler steps of the action sampler
   double action_sigma_data = 1.0;       // standardised actions
-  double action_sigma_max = 10.0;       // the sampler's first level
-  double policy_mode_prob = 0.5;        // training rows whose frames are pure noise (the policy's mode)
-  double frame_loss_weight = 1.0;       // the frames' denoising loss against the actions'
+  double action_sigma_max = 5.0;        // the sampler's first level (training levels are clipped to it)
+  // Training levels of the actions: log-normal, centred higher than the frames' (-0.4) so that the sampler's
+  // first, largest levels are ones the network has learned well (with few sampler steps the first call
+  // decides most of the chunk).
+  double action_p_mean = 0.0, action_p_std = 1.2;
+  double policy_mode_prob = 0.5;   // training rows whose frames are pure noise (the policy's mode)
+  double frame_loss_weight = 1.0;  // the frames' denoising loss against the actions'
 
   int chunk() const { return trunk.action_horizon; }
   // Presets: "tiny" (tests), "cpu" (the A2World cpu trunk, chunk 8). Throws InvalidArgument for another.

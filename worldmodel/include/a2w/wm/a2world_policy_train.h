@@ -8,9 +8,13 @@
 //   job.out = "runs/a2w_policy.a2wp";
 //   A2WorldPolicyTrainReport r = train_a2world_policy(job);
 //
-// Data: windows of the WindowLoader (window_loader.h) with action_horizon = chunk: the K context frames
-// `chunk` steps apart ending at frame t, the anchor, the frame after the chunk, the actions t .. t + chunk -
-// 1, the proprioception at t; and the episode's instruction. By default only episodes in which the task
+// Data: windows of the WindowLoader (window_loader.h) with action_horizon = chunk and partial chunks: the K
+// context frames `chunk` steps apart ending at frame t, the anchor, the frame after the chunk, the actions
+// t .. t + chunk - 1, the proprioception at t; and the episode's instruction. Every step t of an episode
+// starts a window: near the end the chunk runs past the last action and those steps carry no loss (nor does
+// a frame that is not the one after the chunk), so the end of each task, where it succeeds, is learned too
+// (a window that had to end inside the episode would never start in its last `chunk` steps, and episodes
+// shorter than a chunk, most of Reach's, would be dropped). By default only episodes in which the task
 // succeeded (the noisy runs of the corpus include failures that should not be imitated).
 //
 // A step: the two noise levels drawn independently from EDM's log-normal (UWM); in a share of the rows

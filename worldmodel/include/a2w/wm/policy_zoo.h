@@ -2,7 +2,7 @@
 // A policy zoo (`a2w policy zoo`): a population of policies whose success spans the whole range, which the
 // correlation tooling (`a2w eval`, `a2w correlate`) needs: one behaviour-cloning run saved at several
 // points from early to converged, action-noise variants of the converged policy, and a uniform-random
-// policy.
+// policy; optionally the same for an A2World-policy run (a second architecture).
 //
 //   PolicyZooJob job;
 //   job.train.data = {"data/corpus"};
@@ -14,20 +14,22 @@
 //   // a2w eval --policies zoo/manifest.jsonl ...
 //
 // Each policy is a file (noise variants share their base policy's file) and a manifest line, JSON with
-// name, kind ("bc", "random"), origin (how it was made, in words), file (relative to the manifest; empty
-// for random) and noise (the Gaussian action noise std on [-1, 1] actions, as make_policy's "@NOISE").
-// Snapshots are early stops of one schedule (the cosine decay spans train.steps), made by stopping and
-// resuming the run (bc_train.h: a resumed run takes the same steps), so building again after an interruption
-// continues: a snapshot file already there is kept. Every file is written by temp file + rename; the
-// manifest last.
+// name, kind ("bc", "a2w-policy", "random"), origin (how it was made, in words), file (relative to the
+// manifest; empty for random) and noise (the Gaussian action noise std on [-1, 1] actions, as make_policy's
+// "@NOISE"). Snapshots are early stops of one schedule (the cosine decay spans train.steps), made by stopping
+// and resuming the run (bc_train.h: a resumed run takes the same steps), so building again after an
+// interruption continues: a snapshot file already there is kept. Every file is written by temp file + rename;
+// the manifest last.
 //
 // No LibTorch in this header.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "a2w/env/value.h"
+#include "a2w/wm/a2world_policy_train.h"
 #include "a2w/wm/bc_train.h"
 
 namespace a2w::wm {
@@ -37,12 +39,16 @@ struct PolicyZooJob {
   std::vector<std::int64_t> snapshots{150, 400, 1000, 2500};  // steps < train.steps, besides the end
   std::vector<double> noise{0.1, 0.15, 0.2, 0.3, 0.6};        // variants of the converged policy
   bool random = true;                                         // add a uniform-random policy
-  std::string out_dir;                                        // created if missing
+  // A second architecture: an A2World-policy run (its data, `from`, steps...; `out` is ignored) saved at
+  // these snapshots and its end, with the same noise variants. Files a2wp_step<N>.a2wp.
+  std::optional<A2WorldPolicyTrainJob> a2w_policy;
+  std::vector<std::int64_t> a2w_policy_snapshots{500, 1000, 2000};
+  std::string out_dir;  // created if missing
 };
 
 struct ZooEntry {
   std::string name;    // e.g. "bc_step150", "bc_step6000@0.3", "random"
-  std::string kind;    // "bc" or "random"
+  std::string kind;    // "bc", "a2w-policy" or "random"
   std::string origin;  // e.g. "behaviour cloning, step 150 of 6000, seed 0, data/corpus"
   std::string file;    // relative to the manifest's folder; empty for random
   double noise = 0.0;

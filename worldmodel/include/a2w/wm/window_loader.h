@@ -40,6 +40,8 @@ struct TrainBatch {
   torch::Tensor anchor;              // uint8 [B, V, H, W, 3]
   torch::Tensor target;              // uint8 [B, V, H, W, 3]
   torch::Tensor actions;             // f32 [B, action_horizon, action_dim]
+  torch::Tensor action_mask;         // f32 [B, action_horizon]: 1 for the episode's actions (partial chunks)
+  torch::Tensor target_valid;        // bool [B]: target is frame t + h (partial chunks: false near the end)
   torch::Tensor prev_actions;        // f32 [B, action_horizon, action_dim] (zeros where !has_prev)
   torch::Tensor has_prev;            // bool [B]
   torch::Tensor state;               // f32 [B, state_dim], world units
@@ -59,8 +61,13 @@ struct TrainBatch {
 class WindowLoader {
  public:
   // config: views (view_keys), context_frames, action_horizon, image_size and tasks (rows of the task ids).
+  // partial_chunks (A2World-policy): windows start at every step t in [0, T - 1], so that the last h steps
+  // of an episode (the end of the task) start chunks too; the actions past the end repeat the last one with
+  // action_mask 0, the target is the last stored frame with target_valid false, the labels describe the
+  // state after the last real action. The index may then have been built with a shorter action_horizon (1:
+  // keep episodes shorter than a chunk).
   WindowLoader(std::shared_ptr<const EpisodeIndex> index, const WorldModelConfig& config, int batch_size,
-               std::uint64_t seed);
+               std::uint64_t seed, bool partial_chunks = false);
   ~WindowLoader();
   WindowLoader(const WindowLoader&) = delete;
   WindowLoader& operator=(const WindowLoader&) = delete;
@@ -88,6 +95,7 @@ class WindowLoader {
   WorldModelConfig config_;
   int batch_size_;
   std::uint64_t seed_;
+  bool partial_chunks_ = false;
   std::vector<std::int64_t> cumulative_;  // transitions before episode i
   std::vector<std::int64_t> task_row_;    // per episode
 
