@@ -225,7 +225,11 @@ std::vector<std::string> init_trunk_from(A2WorldPolicyNet& net, const Checkpoint
 
 std::unique_ptr<A2WorldPolicy> A2WorldPolicy::load(const std::string& path, A2WorldPolicyOptions options) {
   if (!std::filesystem::exists(path)) throw NotFound("A2WorldPolicy: no policy file at '" + path + "'");
-  const Checkpoint ck = read_checkpoint(path);
+  return load(read_checkpoint(path), options);
+}
+
+std::unique_ptr<A2WorldPolicy> A2WorldPolicy::load(const Checkpoint& ck, A2WorldPolicyOptions options) {
+  const std::string& path = ck.source;
   const std::string kind = env::get_or(ck.meta, "kind", std::string());
   if (kind != kA2WorldPolicyKind)
     throw InvalidArgument("A2WorldPolicy: " + path + " is not an A2World-policy file (meta kind " +

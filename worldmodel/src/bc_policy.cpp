@@ -327,7 +327,11 @@ BCPolicy::BCPolicy(BCNet net, BCNormalizer norm, BCPolicyOptions options, std::s
 
 std::unique_ptr<BCPolicy> BCPolicy::load(const std::string& path, BCPolicyOptions options) {
   if (!std::filesystem::exists(path)) throw NotFound("BC policy " + path + ": no such file");
-  const Checkpoint ck = read_checkpoint(path);
+  return load(read_checkpoint(path), std::move(options));
+}
+
+std::unique_ptr<BCPolicy> BCPolicy::load(const Checkpoint& ck, BCPolicyOptions options) {
+  const std::string& path = ck.source;
   const std::string kind = env::get_or(ck.meta, "kind", std::string());
   if (kind != kBCKind)
     throw InvalidArgument("BC policy " + path +

@@ -64,15 +64,17 @@ std::unique_ptr<env::Policy> load_policy(const std::string& path, const env::Vec
     return load_torchscript_policy(path, d, frame_size(envs));
   }
   if (is_checkpoint_file(path)) {
-    if (env::get_or(read_checkpoint(path).meta, "kind", std::string()) == kA2WorldPolicyKind) {
+    // Read once; the kind decides which policy it is.
+    const Checkpoint ck = read_checkpoint(path);
+    if (env::get_or(ck.meta, "kind", std::string()) == kA2WorldPolicyKind) {
       A2WorldPolicyOptions options;
       options.device = device;
-      return A2WorldPolicy::load(path, options);
+      return A2WorldPolicy::load(ck, options);
     }
     BCPolicyOptions options;
     options.device = device;
     if (envs) options.task = envs->single_spec().id;
-    return BCPolicy::load(path, options);  // refuses another kind of checkpoint, naming it
+    return BCPolicy::load(ck, options);  // refuses another kind of checkpoint, naming it
   }
   throw InvalidArgument(
       "policy file " + path +

@@ -142,6 +142,8 @@ class A2WorldPolicy final : public env::Policy {
   // Throws InvalidArgument naming the file for another kind of checkpoint or a corrupt one; NotFound for a
   // missing file.
   static std::unique_ptr<A2WorldPolicy> load(const std::string& path, A2WorldPolicyOptions options = {});
+  // The same from a checkpoint already read (its `source` names it in messages).
+  static std::unique_ptr<A2WorldPolicy> load(const Checkpoint& checkpoint, A2WorldPolicyOptions options = {});
   A2WorldPolicy(A2WorldPolicyNet net, StateNormalizer state, ActionNormalizer actions,
                 A2WorldPolicyOptions options, std::string source = "");
 

@@ -118,6 +118,8 @@ class BCPolicy final : public env::Policy {
   // Loads a BC file (training or exported). Throws InvalidArgument naming the file for another kind of
   // checkpoint (e.g. an A2World world model) or a corrupt one, NotFound for a missing file.
   static std::unique_ptr<BCPolicy> load(const std::string& path, BCPolicyOptions options = {});
+  // The same from a checkpoint already read (its `source` names it in messages).
+  static std::unique_ptr<BCPolicy> load(const Checkpoint& checkpoint, BCPolicyOptions options = {});
   BCPolicy(BCNet net, BCNormalizer norm, BCPolicyOptions options, std::string source = "");
 
   std::string name() const override { return "bc"; }
