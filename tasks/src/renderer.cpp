@@ -13,6 +13,7 @@
 
 #include "a2w/env/error.h"
 #include "egl_context.h"
+#include "frustum_cull.h"
 
 namespace a2w::tasks {
 namespace {
@@ -209,6 +210,8 @@ void Renderer::render(const mjData* data, int camera_id, std::uint8_t* rgb, floa
                   &im.scene);
   mjr_setBuffer(mjFB_OFFSCREEN, &im.con);
   const int w = im.options.width, h = im.options.height;
+  if (im.options.cull && !im.options.shadows && !im.options.reflections && !im.scene.enabletransform)
+    cull_geoms_outside_view(im.model, &im.scene, static_cast<double>(w) / h);
   const mjrRect viewport{0, 0, w, h};
   mjr_render(viewport, &im.scene, &im.con);
   mjr_readPixels(rgb, depth, viewport, &im.con);

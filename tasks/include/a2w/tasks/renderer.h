@@ -32,6 +32,10 @@ struct RendererOptions {
   int height = 128;
   bool shadows = false;  // cost a lot on llvmpipe
   bool reflections = false;
+  // Leave out the geoms wholly outside the camera's view before drawing: the same pixels and depth, bit
+  // for bit, in about three quarters of the time on llvmpipe (MuJoCo draws every geom and lets OpenGL clip).
+  // Applies only with shadows and reflections off, where nothing off screen shows in the image.
+  bool cull = true;
 };
 
 class Renderer {
