@@ -124,9 +124,8 @@ void Batcher::run_control(Control& c) {
     // a client's reset has nothing to reset.
     if (!shared_) {
       env::Policy* p = policy_for(c.session);
-      auto* seeded = dynamic_cast<SeededReset*>(p);
-      if (seeded && c.seeds.size() == c.mask.size())
-        seeded->reset(c.mask, c.seeds);
+      if (c.seeds.size() == c.mask.size())
+        p->reset(c.mask, c.seeds);
       else
         p->reset(c.mask);
     }

@@ -63,17 +63,30 @@ void RemotePolicy::hello() {
 }
 
 void RemotePolicy::reset(const std::vector<bool>& mask) {
+  if (options_.envs && options_.envs->num_envs() == static_cast<int>(mask.size())) {
+    std::vector<std::uint64_t> seeds(mask.size());
+    for (std::size_t i = 0; i < mask.size(); ++i) seeds[i] = options_.envs->episode_seed(static_cast<int>(i));
+    send_reset(mask, &seeds);
+  } else {
+    send_reset(mask, nullptr);
+  }
+}
+
+void RemotePolicy::reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds) {
+  send_reset(mask, seeds.size() == mask.size() ? &seeds : nullptr);
+}
+
+void RemotePolicy::send_reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>* seeds) {
   try {
     if (!greeted_) hello();
     env::Array m(env::DType::kBool, {static_cast<std::int64_t>(mask.size())});
     for (std::size_t i = 0; i < mask.size(); ++i) m.data<bool>()[i] = mask[i];
     Body body{{"mask", m}};
-    if (options_.envs && options_.envs->num_envs() == static_cast<int>(mask.size())) {
-      env::Array seeds(env::DType::kInt64, {static_cast<std::int64_t>(mask.size())});
+    if (seeds) {
+      env::Array s(env::DType::kInt64, {static_cast<std::int64_t>(mask.size())});
       for (std::size_t i = 0; i < mask.size(); ++i)
-        seeds.data<std::int64_t>()[i] =
-            static_cast<std::int64_t>(options_.envs->episode_seed(static_cast<int>(i)));
-      body.set("seeds", seeds);
+        s.data<std::int64_t>()[i] = static_cast<std::int64_t>((*seeds)[i]);
+      body.set("seeds", s);
     }
     conn_->client.request(MessageType::kReset, body);
   } catch (const Unavailable&) {

@@ -27,21 +27,28 @@ class Tracking final : public env::Policy {
     }
   }
   void reset(const std::vector<bool>& mask) override {
-    in_reset = true;
-    resetting = std::count(mask.begin(), mask.end(), true);
-    try {
-      inner_.reset(mask);
-    } catch (...) {
-      policy_threw = true;
-      throw;
-    }
-    in_reset = false;
+    track(mask, [&] { inner_.reset(mask); });
+  }
+  void reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds) override {
+    track(mask, [&] { inner_.reset(mask, seeds); });
   }
   bool in_reset = false;
   bool policy_threw = false;
   std::int64_t resetting = 0;
 
  private:
+  template <class F>
+  void track(const std::vector<bool>& mask, F&& reset) {
+    in_reset = true;
+    resetting = std::count(mask.begin(), mask.end(), true);
+    try {
+      reset();
+    } catch (...) {
+      policy_threw = true;
+      throw;
+    }
+    in_reset = false;
+  }
   env::Policy& inner_;
 };
 

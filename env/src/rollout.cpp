@@ -79,7 +79,7 @@ std::vector<EpisodeMetrics> rollout(VectorEnv& envs, Policy& policy, const Rollo
     }
     if (!any) return;
     obs = &envs.reset(mask, seeds).obs;
-    policy.reset(mask);
+    policy.reset(mask, seeds);
     if (options.on_observe) {
       std::vector<std::int64_t> fresh(static_cast<std::size_t>(n), -1);
       for (int s = 0; s < n; ++s)

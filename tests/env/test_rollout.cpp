@@ -1,6 +1,7 @@
 #include <a2w/env/rollout.h>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "counter_env.h"
@@ -247,4 +248,83 @@ TEST_CASE(
   CHECK_FALSE(x.equals(a.act(obs)));  // the stream moves on
   CHECK(NoisyPolicy(std::make_unique<ConstantPolicy>(), 0.0, 1).act(obs).equals(raw->act(obs)));
   CHECK_THROWS_AS(NoisyPolicy(std::make_unique<ConstantPolicy>(), -0.1, 1), a2w::InvalidArgument);
+}
+
+namespace {
+
+// 0.5 everywhere, as many rows as the observations have.
+class HalfPolicy final : public Policy {
+ public:
+  std::string name() const override { return "half"; }
+  Array act(const Dict& obs) override {
+    Array out(DType::kFloat32, {obs.at("x").as_array().dim(0), 3});
+    for (std::int64_t i = 0; i < out.size(); ++i) out.data<float>()[i] = 0.5f;
+    return out;
+  }
+};
+
+// Notes the seeds each reset gives, by row.
+class SeedLog final : public Policy {
+ public:
+  std::string name() const override { return "seed-log"; }
+  Array act(const Dict&) override {
+    Array out(DType::kFloat32, {2, 2});
+    for (std::int64_t i = 0; i < out.size(); ++i) out.data<float>()[i] = 0.0f;
+    return out;
+  }
+  void reset(const std::vector<bool>&) override { FAIL("the rollout loop must give the episode seeds"); }
+  void reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds) override {
+    for (std::size_t i = 0; i < mask.size(); ++i)
+      if (mask[i]) seen.push_back(seeds[i]);
+  }
+  std::vector<std::uint64_t> seen;
+};
+
+// Row `row` of two act() calls after a seeded reset of a batch of `seeds.size()` rows, all starting.
+template <class P>
+std::vector<Array> episode_rows(P& policy, const std::vector<std::uint64_t>& seeds, std::int64_t row) {
+  policy.reset(std::vector<bool>(seeds.size(), true), seeds);
+  const Dict obs{{"x", Array(DType::kFloat32, {static_cast<std::int64_t>(seeds.size()), 1})}};
+  std::vector<Array> rows;
+  for (int call = 0; call < 2; ++call) rows.push_back(policy.act(obs).row(row).clone());
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("RandomPolicy and NoisyPolicy: an episode's draws follow its seed, not its batch or slot") {
+  auto space = box(-1, 1, {3});
+  RandomPolicy alone(space, 5), batched(space, 5), other_seed(space, 6);
+  const auto a = episode_rows(alone, {42}, 0);
+  const auto b = episode_rows(batched, {7, 9, 42}, 2);
+  CHECK(a[0].equals(b[0]));
+  CHECK(a[1].equals(b[1]));
+  CHECK_FALSE(a[0].equals(a[1]));
+  CHECK_FALSE(a[0].equals(episode_rows(other_seed, {42}, 0)[0]));  // the policy's seed counts too
+  CHECK_FALSE(a[0].equals(episode_rows(alone, {43}, 0)[0]));       // and the episode's
+
+  // Noise on a deterministic policy, and on a random one, which gets the seeds too.
+  NoisyPolicy n1(std::make_unique<HalfPolicy>(), 0.3, 3), n2(std::make_unique<HalfPolicy>(), 0.3, 3);
+  const auto x = episode_rows(n1, {42}, 0), y = episode_rows(n2, {1, 42}, 1);
+  CHECK(x[0].equals(y[0]));
+  CHECK(x[1].equals(y[1]));
+  CHECK_FALSE(x[0].equals(episode_rows(n1, {1, 42}, 0)[0]));
+  NoisyPolicy r1(std::make_unique<RandomPolicy>(space, 8), 0.3, 3),
+      r2(std::make_unique<RandomPolicy>(space, 8), 0.3, 3);
+  CHECK(episode_rows(r1, {5}, 0)[1].equals(episode_rows(r2, {9, 9, 5}, 2)[1]));
+
+  // The rollout loop gives every episode's seed to the policy's reset.
+  SeedLog log;
+  ThreadedVectorEnv vec([](int i) { return std::make_unique<CounterEnv>(i); },
+                        VectorEnvOptions{2, 1, AutoresetMode::kDisabled});
+  RolloutOptions options;
+  options.episodes = 5;
+  options.base_seed = 11;
+  const auto episodes = rollout(vec, log, options);
+  REQUIRE(episodes.size() == 5);
+  std::vector<std::uint64_t> expected;
+  for (const auto& e : episodes) expected.push_back(e.seed);
+  std::sort(expected.begin(), expected.end());
+  std::sort(log.seen.begin(), log.seen.end());
+  CHECK(log.seen == expected);
 }

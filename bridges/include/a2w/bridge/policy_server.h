@@ -20,8 +20,8 @@
 //                act() depends on row i of the observations only, because rows of different clients share
 //                calls. Resets from clients are acknowledged and otherwise ignored.
 //   per session  a factory makes one Policy per client session (its first message), freed when the client
-//                closes or goes silent for session_timeout_s. Its resets reach Policy::reset, or
-//                SeededReset::reset when they carry episode seeds (shadow_policy.h). No batching across
+//                closes or goes silent for session_timeout_s. Its resets reach Policy::reset, with the
+//                episode seeds when they carry them (shadow_policy.h). No batching across
 //                clients (a client's own batch is still one call).
 //
 // Requests: `infer` with header `batch` B takes a batch (arrays [B, ...]) and returns {"actions": [B, ...]};

@@ -10,8 +10,9 @@
 // Unavailable within peer_timeout_s (2 s by default) when the server dies, since the client pings it while
 // it waits. After a failure the next call reconnects and says hello again.
 //
-// When given its VectorEnv, reset() sends the envs' episode seeds along, so that a server can serve a
-// policy that needs the simulator's state (shadow_policy.h, `a2w serve policy --policy expert`).
+// Resets send the episodes' seeds along (those the rollout loop gives, or, for a reset without seeds, those
+// of the VectorEnv in the options), so that a server can serve a policy that needs the simulator's state
+// (shadow_policy.h, `a2w serve policy --policy expert`) or draws per-episode noise.
 
 #include <memory>
 #include <string>
@@ -43,6 +44,7 @@ class RemotePolicy final : public env::Policy, public FallibleRemote {
   std::string name() const override;  // "zmq://HOST:PORT"
   env::Array act(const env::Dict& obs) override;
   void reset(const std::vector<bool>& mask) override;
+  void reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds) override;
   OnPolicyFailure on_failure() const override { return options_.on_failure; }
 
   // From the server's hello.
@@ -51,6 +53,7 @@ class RemotePolicy final : public env::Policy, public FallibleRemote {
 
  private:
   void hello();
+  void send_reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>* seeds);
 
   struct Connection;
   RemotePolicyOptions options_;

@@ -27,15 +27,9 @@
 
 namespace a2w::bridge {
 
-// A policy that wants the episode seeds of the client's envs when they reset. The PolicyServer calls this
-// instead of Policy::reset when a reset request carries seeds.
-class SeededReset {
- public:
-  virtual ~SeededReset() = default;
-  virtual void reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds) = 0;
-};
-
-class ShadowPolicy final : public env::Policy, public SeededReset {
+// The PolicyServer calls Policy::reset(mask, seeds) when a client's reset request carries its envs' episode
+// seeds; this policy needs them.
+class ShadowPolicy final : public env::Policy {
  public:
   using MakePolicy = std::function<std::unique_ptr<env::Policy>(env::VectorEnv& shadow)>;
 
