@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -122,15 +124,33 @@ std::string encode_done(const std::set<Key>& done) {
   return env::to_json(env::Value(l));
 }
 
+// Rank 0's list of finished episodes: [[policy, task, backend, seed as text], ...]. Anything else is a
+// clear a2w::Error (never a bare std::invalid_argument from a number parser).
 std::set<Key> decode_done(const std::string& text) {
+  const std::string bad =
+      "eval: rank 0 sent a malformed list of finished episodes: expected a JSON list of "
+      "[policy, task, backend, seed] texts, ";
+  env::Value v;
+  try {
+    v = env::parse_json(text);
+  } catch (const std::exception& e) {
+    throw Error(bad + "got unreadable JSON (" + e.what() + ")");
+  }
+  if (!v.is_list()) throw Error(bad + "got no list");
   std::set<Key> done;
-  const auto v = env::parse_json(text);
-  if (!v.is_list()) throw Error("eval: rank 0 sent a malformed list of finished episodes");
   for (const auto& item : v.as_list()) {
-    if (!item.is_list() || item.as_list().size() != 4)
-      throw Error("eval: rank 0 sent a malformed list of finished episodes");
+    const bool four_texts = item.is_list() && item.as_list().size() == 4 &&
+                            std::all_of(item.as_list().begin(), item.as_list().end(),
+                                        [](const env::Value& f) { return f.is_string(); });
+    if (!four_texts) throw Error(bad + "got an entry that is not four texts");
     const auto& f = item.as_list();
-    done.insert({f[0].as_string(), f[1].as_string(), f[2].as_string(), std::stoull(f[3].as_string())});
+    const std::string& seed = f[3].as_string();
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(seed.c_str(), &end, 10);
+    if (seed.empty() || *end != '\0' || errno == ERANGE || seed[0] == '-')
+      throw Error(bad + "got seed '" + seed + "'");
+    done.insert({f[0].as_string(), f[1].as_string(), f[2].as_string(), static_cast<std::uint64_t>(n)});
   }
   return done;
 }
