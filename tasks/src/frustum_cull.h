@@ -13,10 +13,11 @@
 namespace a2w::tasks {
 
 // Removes from `scene` (keeping the order of the rest) every model geom whose bounding sphere
-// (geom_rbound) is wholly behind the near plane or outside one of the four side planes of the frustum of
-// scene->camera[0], for a viewport of width / height `aspect` (MuJoCo sets the horizontal extent from the
-// viewport's aspect). Planes, geoms with no bounding radius and decorations are kept. Returns how many
-// geoms were removed.
+// (geom_rbound) is wholly behind the near plane or outside one of the four side planes of the view frustum,
+// for a viewport of width / height `aspect` (MuJoCo sets the horizontal extent from the viewport's aspect).
+// The scene's two stereo eyes (camera[0], camera[1]) and their average are all checked: a geom goes only
+// when none of them sees it. Planes, geoms with no bounding radius and decorations are kept. Returns how
+// many geoms were removed.
 int cull_geoms_outside_view(const mjModel* model, mjvScene* scene, double aspect);
 
 }  // namespace a2w::tasks

@@ -18,35 +18,16 @@
 #include <vector>
 
 #include "a2w/env/error.h"
+#include "mujoco_test_util.h"
 
 namespace {
 
 using a2w::tasks::Renderer;
 using a2w::tasks::RendererOptions;
 
-struct ModelDeleter {
-  void operator()(mjModel* m) const { mj_deleteModel(m); }
-};
-struct DataDeleter {
-  void operator()(mjData* d) const { mj_deleteData(d); }
-};
-using ModelPtr = std::unique_ptr<mjModel, ModelDeleter>;
-using DataPtr = std::unique_ptr<mjData, DataDeleter>;
-
-// The models below are valid: MuJoCo 2.2.2's default error handler would wait on stdin otherwise.
-ModelPtr load(const std::string& xml) {
-  auto vfs = std::make_unique<mjVFS>();
-  mj_defaultVFS(vfs.get());
-  REQUIRE(mj_makeEmptyFileVFS(vfs.get(), "test.xml", static_cast<int>(xml.size())) == 0);
-  std::memcpy(vfs->filedata[mj_findFileVFS(vfs.get(), "test.xml")], xml.data(), xml.size());
-  char error[1000] = "";
-  ModelPtr model(mj_loadXML("test.xml", vfs.get(), error, sizeof error));
-  mj_deleteVFS(vfs.get());
-  INFO(error);
-  REQUIRE(model != nullptr);
-  return model;
-}
-
+using a2w::tasks::test::DataPtr;
+using a2w::tasks::test::load_xml;
+using a2w::tasks::test::ModelPtr;
 // Camera "top" sits 1 m above the floor looking straight down (image up = world +y). A red cube's top face
 // is 0.65 m from it at the image centre; a green tile lies only in the upper half of the view. No specular
 // light, so colours keep their hue.
@@ -111,7 +92,7 @@ RendererOptions size(int w, int h) {
 struct Scene {
   ModelPtr model;
   DataPtr data;
-  explicit Scene(int off = 128) : model(load(scene_xml(off))), data(mj_makeData(model.get())) {
+  explicit Scene(int off = 128) : model(load_xml(scene_xml(off))), data(mj_makeData(model.get())) {
     mj_forward(model.get(), data.get());
   }
 };

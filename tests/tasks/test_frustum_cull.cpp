@@ -13,32 +13,13 @@
 #include "../../tasks/src/frustum_cull.h"
 #include "a2w/env/rng.h"
 #include "a2w/tasks/renderer.h"
+#include "mujoco_test_util.h"
 #include "task_test_util.h"
 
 namespace {
 
 using a2w::tasks::Renderer;
 using a2w::tasks::RendererOptions;
-
-struct ModelDeleter {
-  void operator()(mjModel* m) const { mj_deleteModel(m); }
-};
-struct DataDeleter {
-  void operator()(mjData* d) const { mj_deleteData(d); }
-};
-
-std::unique_ptr<mjModel, ModelDeleter> load(const std::string& xml) {
-  auto vfs = std::make_unique<mjVFS>();
-  mj_defaultVFS(vfs.get());
-  REQUIRE(mj_makeEmptyFileVFS(vfs.get(), "cull.xml", static_cast<int>(xml.size())) == 0);
-  std::memcpy(vfs->filedata[mj_findFileVFS(vfs.get(), "cull.xml")], xml.data(), xml.size());
-  char error[1000] = "";
-  std::unique_ptr<mjModel, ModelDeleter> model(mj_loadXML("cull.xml", vfs.get(), error, sizeof error));
-  mj_deleteVFS(vfs.get());
-  INFO(error);
-  REQUIRE(model != nullptr);
-  return model;
-}
 
 struct Shot {
   std::vector<std::uint8_t> rgb;
@@ -56,7 +37,7 @@ Shot shoot(Renderer& r, const mjData* d, int camera) {
 
 TEST_CASE("frustum cull: leaves out what is behind, beside or above the view and keeps the rest") {
   // Camera 1 m above the floor looking straight down, fovy 45: at the floor it sees x, y within +-0.41 m.
-  auto model = load(R"(<mujoco>
+  auto model = a2w::tasks::test::load_xml(R"(<mujoco>
   <worldbody>
     <geom name="floor" type="plane" size="3 3 0.1"/>
     <geom name="seen" type="box" pos="0 0 0.1" size="0.1 0.1 0.1"/>
@@ -68,7 +49,7 @@ TEST_CASE("frustum cull: leaves out what is behind, beside or above the view and
     <camera name="top" pos="0 0 1" fovy="45"/>
   </worldbody>
 </mujoco>)");
-  std::unique_ptr<mjData, DataDeleter> data(mj_makeData(model.get()));
+  a2w::tasks::test::DataPtr data(mj_makeData(model.get()));
   mj_forward(model.get(), data.get());
   mjvScene scene;
   mjv_defaultScene(&scene);
