@@ -855,6 +855,7 @@ int cmd_wm_eval(const Args& args) {
       .option("sampling-steps", "N", "A2World: sampler steps (0: the checkpoint's)", "0")
       .option("sampler", "KIND", "A2World: euler | heun (default: the checkpoint's)")
       .option("device", "DEV", "cpu | cuda", "cpu")
+      .option("precision", "P", "A2World: matrix products, auto | float32 | bfloat16", "auto")
       .option("threads", "N", "LibTorch threads (0: one per core)", "0")
       .flag("overwrite", "replace existing --video/--strip files")
       .flag("json", "print one JSON object")
@@ -887,6 +888,10 @@ int cmd_wm_eval(const Args& args) {
   a2w::tasks::register_tasks();  // the physics tasks replay the episodes and judge imagined states
   const std::string path = c.get("checkpoint").empty() ? a2w::wm::default_checkpoint() : c.get("checkpoint");
   auto model = a2w::wm::load_sim_model(path, c.get("device"));
+  if (auto* a2world = dynamic_cast<a2w::wm::A2World*>(model.get()))
+    a2world->set_precision(a2w::wm::parse_precision(c.get("precision"), a2world->device()));
+  else if (c.get("precision") != "auto")
+    throw UsageError("--precision: " + path + " is not an A2World checkpoint");
   const auto steps = static_cast<int>(c.get_int("sampling-steps", 0, 1000));
   if (steps > 0 || !c.get("sampler").empty()) {
     auto* a2world = dynamic_cast<a2w::wm::A2World*>(model.get());

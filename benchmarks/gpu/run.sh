@@ -169,6 +169,10 @@ unpack_debs() {
       [ -n "$sys" ] && ln -sfn "$sys" "$link"
     fi
   done < <(find "$PREFIX" -type l -lname '/*')
+  # CMake package files that list an absolute /usr/include folder after their own (mujoco's names
+  # /usr/include/libqhull_r/): point it into the prefix, where that package's headers were unpacked.
+  find "$PREFIX/usr/lib/x86_64-linux-gnu/cmake" "$PREFIX/usr/share/cmake" -name '*.cmake' -print0 2>/dev/null |
+    xargs -0r sed -i "s|;/usr/include/|;$PREFIX/usr/include/|g"
   # pkg-config from the prefix, with its own library; .pc files relocated into the prefix.
   mkdir -p "$PREFIX/bin"
   cat >"$PREFIX/bin/pkg-config" <<EOF
@@ -223,11 +227,16 @@ if [ "$DEVICE" = cuda ] || [ "${DRY_RUN_CONFIGURE:-0}" = 1 ]; then
   fi
 fi
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DA2W_BUILD_EXAMPLES=OFF)
-command -v ninja >/dev/null && cmake_args+=(-G Ninja)
+# A failed build goes on with the other files, so one log lists every error of the run.
+keep_going=(-k)
+if command -v ninja >/dev/null; then cmake_args+=(-G Ninja); keep_going=(-k 0); fi
 prefix_path=$torch_prefix
 if [ "$have_prefix" = 1 ]; then
   prefix_path="$PREFIX/usr${prefix_path:+;$prefix_path}"
-  link_flags="-L$LIBDIR -Wl,-rpath-link,$LIBDIR -Wl,-rpath-link,$LIBDIR/hdf5/serial"
+  # RPATH (not RUNPATH, which only serves a binary's direct needs) into the prefix: the test binary runs during
+  # the build (doctest's test discovery), where no LD_LIBRARY_PATH is set.
+  link_flags="-L$LIBDIR -Wl,-rpath-link,$LIBDIR -Wl,-rpath-link,$LIBDIR/hdf5/serial -Wl,--disable-new-dtags"
+  link_flags+=" -Wl,-rpath,$LIBDIR:$LIBDIR/hdf5/serial"
   cmake_args+=(-DPKG_CONFIG_EXECUTABLE="$PREFIX/bin/pkg-config"
     -DHDF5_ROOT="$LIBDIR/hdf5/serial" -DHDF5_C_INCLUDE_DIR="$PREFIX/usr/include/hdf5/serial"
     -DHDF5_C_LIBRARY_hdf5="$LIBDIR/hdf5/serial/libhdf5.so"
@@ -238,12 +247,14 @@ fi
 if [ "$DEVICE" = cuda ]; then
   A2W=$BUILD/a2w
   A2W_TEST_BIN=$BUILD/tests/test_worldmodel
-  cmake_args+=(-DA2W_CUDA=ON)
+  # Warnings stay errors in CI (Debian 12's GCC and LibTorch 1.13); here the compiler and LibTorch are newer and
+  # a new warning must not cost the one GPU run. CMake 4 refuses old package configs without the minimum.
+  cmake_args+=(-DA2W_CUDA=ON -DA2W_WERROR=OFF -DA2W_BUILD_TESTS=ON -DCMAKE_POLICY_VERSION_MINIMUM=3.5)
   [ -n "${CUDA_ARCH:-}" ] && cmake_args+=(-DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCH")
   echo "$BUILD" >"$WORK/build_dir.txt"
   if [ "$SKIP_BUILD" = 0 ]; then
     step configure 240 cmake -S . -B "$BUILD" "${cmake_args[@]}" &&
-      step build 420 cmake --build "$BUILD" --target a2w test_worldmodel -j"${JOBS:-$(nproc)}"
+      step build 480 cmake --build "$BUILD" --target a2w test_worldmodel -j"${JOBS:-$(nproc)}" -- "${keep_going[@]}"
   fi
 else
   A2W=${A2W_BIN:-$root/build/a2w}
@@ -280,17 +291,31 @@ else
 fi
 
 if [ -x "$A2W" ]; then
+  # In order of what the issue asks first: the imagined-steps/s target, physics with GPU rendering beside it,
+  # the kernel against its reference; then the GL renderer, the images it makes, bf16 against float32 quality,
+  # training speed, and the 4x wider preset.
+  wm_common=(bench wm --device "$DEVICE" --seconds "$BENCH_SECONDS" --rounds "$ROUNDS" --json --quiet
+    "${THREADS[@]}")
+  step wm_default 150 "${RUN_ENV[@]}" "$A2W" "${wm_common[@]}" --batches "$BATCHES"
+  step env 90 "${RUN_ENV[@]}" "$A2W" bench env --image-size 64 --json --quiet "${ENV_BENCH[@]}"
   # kernel vs reference: in a CUDA build the CUDA test runs (or is counted skipped without a GPU); in a CPU
   # build only the reference's own tests exist.
   if [ -x "$A2W_TEST_BIN" ]; then
     step kernel 90 "${RUN_ENV[@]}" A2W_KERNEL_REPORT="$WORK/kernel_report.json" "$A2W_TEST_BIN" \
       --test-case='frames*' --no-intro
   fi
-  wm_common=(bench wm --device "$DEVICE" --seconds "$BENCH_SECONDS" --rounds "$ROUNDS" --json --quiet
-    "${THREADS[@]}")
-  step wm_default 150 "${RUN_ENV[@]}" "$A2W" "${wm_common[@]}" --batches "$BATCHES"
+  step doctor 60 "${RUN_ENV[@]}" "$A2W" doctor --json
+  # Three expert episodes recorded with the GPU renderer: compared with the CPU (llvmpipe) renderer's images of
+  # the same episode elsewhere (the file comes back beside the JSON).
+  step render 60 "${RUN_ENV[@]}" "$A2W" rollout --task a2w/LiftCube-v0 --policy expert --episodes 3 --seed 7 \
+    --image-size 64 --num-envs 1 --record "$result_dir/render_${DEVICE}.hdf5" --overwrite --json --quiet
   if step collect 90 "${RUN_ENV[@]}" "$A2W" collect --out "$WORK/data" --tasks a2w/LiftCube-v0 --noise 0 \
     --image-size 64 --seed 1 --overwrite --json --quiet "${COLLECT[@]}" "${THREADS[@]}"; then
+    # bf16 against float32: the same open-loop replay (same sampling noise) in both precisions.
+    for precision in float32 bfloat16; do
+      step "fidelity_$precision" 60 "${RUN_ENV[@]}" "$A2W" wm eval --data "$WORK/data" --device "$DEVICE" \
+        --precision "$precision" --horizons 1,8 --no-erase --json --quiet "${THREADS[@]}"
+    done
     for preset in "${TRAIN_PRESETS[@]}"; do
       step "train_$preset" 120 "${RUN_ENV[@]}" "$A2W" wm pretrain --data "$WORK/data" \
         --out "$WORK/train/$preset.pt" --config "$preset" --steps "$TRAIN_STEPS" --batch "$TRAIN_BATCH" \
@@ -301,7 +326,6 @@ if [ -x "$A2W" ]; then
   # it takes seconds per step: batch 1 only there.
   step wm_gpu_config 150 "${RUN_ENV[@]}" "$A2W" "${wm_common[@]}" --config gpu \
     --batches "${GPU_CONFIG_BATCHES:-$BATCHES}"
-  step env 90 "${RUN_ENV[@]}" "$A2W" bench env --image-size 64 --json --quiet "${ENV_BENCH[@]}"
 else
   say "no a2w binary at $A2W: nothing measured"
   note "no a2w binary at $A2W"
@@ -407,6 +431,24 @@ if env:
         "render_steps_per_s_2_threads": env.get("render_2_threads_steps_per_s"),
         "raw_render_pairs_per_s": env.get("raw_render_pairs_per_s"),
     }
+doctor = (steps.get("doctor") or {}).get("result") or {}
+if doctor:
+    summary["gl"] = {k: doctor.get(k) for k in ("gl_platform", "gl_vendor", "gl_renderer", "gl_software",
+                                                 "ms_per_frame_64", "ms_per_frame_128")}
+fidelity = {}
+for precision in ("float32", "bfloat16"):
+    r = (steps.get("fidelity_" + precision) or {}).get("result") or {}
+    for g in r.get("groups") or []:
+        if g.get("name") != "all":
+            continue
+        for h in g.get("horizons") or []:
+            fidelity.setdefault(precision, {})["psnr_h%d" % h["horizon"]] = (h.get("model") or {}).get("psnr")
+            fidelity[precision]["ssim_h%d" % h["horizon"]] = (h.get("model") or {}).get("ssim")
+if fidelity:
+    f32, b16 = fidelity.get("float32", {}), fidelity.get("bfloat16", {})
+    if f32.get("psnr_h8") is not None and b16.get("psnr_h8") is not None:
+        fidelity["bf16_minus_fp32_psnr_h8_db"] = b16["psnr_h8"] - f32["psnr_h8"]
+    summary["fidelity"] = fidelity
 kernel = (steps.get("kernel") or {}).get("report") or {}
 if kernel:
     summary["kernel_max_abs_diff"] = max(c.get("max_abs_diff", 0) for c in kernel.get("cases", [])) \

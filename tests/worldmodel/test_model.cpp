@@ -3,6 +3,7 @@
 
 #include <ATen/autocast_mode.h>
 #include <doctest/doctest.h>
+#include <torch/version.h>
 
 #include "a2w/env/error.h"
 #include "a2w/wm/a2world.h"
@@ -182,13 +183,18 @@ TEST_CASE("bfloat16 matrix products give nearly the float32 frames and states") 
                                        << " levels");
   CHECK(d.mean().item<float>() < 1.0f);
   CHECK(torch::allclose(f32.state, bf16.state, 0.05, 0.05));
-  // The guard restores autocast's state.
-  CHECK_FALSE(at::autocast::is_cpu_enabled());
+  // The guard restores autocast's state. (LibTorch 2.4 renamed the query and deprecated the old name.)
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  const auto cpu_autocast = [] { return at::autocast::is_autocast_enabled(at::kCPU); };
+#else
+  const auto cpu_autocast = [] { return at::autocast::is_cpu_enabled(); };
+#endif
+  CHECK_FALSE(cpu_autocast());
   {
     PrecisionGuard g(Precision::kBFloat16, torch::kCPU);
-    CHECK(at::autocast::is_cpu_enabled());
+    CHECK(cpu_autocast());
   }
-  CHECK_FALSE(at::autocast::is_cpu_enabled());
+  CHECK_FALSE(cpu_autocast());
   CHECK((parse_precision("float32", torch::kCPU) == Precision::kFloat32));
   CHECK((parse_precision("auto", torch::Device("cuda")) == Precision::kBFloat16));
   CHECK_THROWS_WITH_AS(parse_precision("fp8", torch::kCPU),

@@ -2,9 +2,17 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
+
+// LibTorch's ProcessGroupGloo header includes gloo's own headers, which Debian's libtorch has (libgloo-dev)
+// and the LibTorch inside Python's pip wheels does not ship: there, data-parallel training is not available.
+#if __has_include(<gloo/algorithm.h>)
+#define A2W_HAVE_GLOO 1
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <vector>
+#else
+#define A2W_HAVE_GLOO 0
+#endif
 
 #include "a2w/env/error.h"
 #include "a2w/env/loopback.h"
@@ -12,6 +20,8 @@
 #include "rendezvous_impl.h"
 
 namespace a2w::wm {
+
+#if A2W_HAVE_GLOO
 
 struct DataParallel::Impl {
   Launch launch;
@@ -90,5 +100,36 @@ void DataParallel::broadcast(torch::nn::Module& module) {
     if (!one[0].is_same(t)) t.copy_(one[0]);
   }
 }
+
+#else  // no gloo headers: every DataParallel refuses to be built
+
+struct DataParallel::Impl {
+  Launch launch;
+};
+
+DataParallel::DataParallel(Rendezvous& rendezvous) : impl_(std::make_unique<Impl>()) {
+  impl_->launch = rendezvous.launch();
+  throw Error(
+      "data-parallel rank " + std::to_string(impl_->launch.rank) + " of " +
+      std::to_string(impl_->launch.world_size) +
+      ": this a2w was built against a LibTorch without gloo's headers (as in Python's pip wheels), so "
+      "it has no ProcessGroupGloo; build it against Debian's libtorch (libgloo-dev) to train on "
+      "several processes");
+}
+DataParallel::~DataParallel() = default;
+int DataParallel::rank() const {
+  return impl_->launch.rank;
+}
+int DataParallel::world_size() const {
+  return impl_->launch.world_size;
+}
+bool DataParallel::average_gradients(torch::nn::Module&, bool) {
+  throw Error("DataParallel: not available without gloo");
+}
+void DataParallel::broadcast(torch::nn::Module&) {
+  throw Error("DataParallel: not available without gloo");
+}
+
+#endif
 
 }  // namespace a2w::wm

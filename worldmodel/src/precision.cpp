@@ -1,6 +1,7 @@
 #include "a2w/wm/precision.h"
 
 #include <ATen/autocast_mode.h>
+#include <torch/version.h>
 
 #include <fstream>
 #include <sstream>
@@ -8,6 +9,47 @@
 #include "a2w/env/error.h"
 
 namespace a2w::wm {
+
+namespace {
+
+// LibTorch 2.4 replaced the per-device autocast functions (is_enabled, set_cpu_enabled, ...) by ones that
+// take the device type, and deprecated the old ones; Debian 12 has 1.13, a CUDA LibTorch from pip is 2.x.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool autocast_enabled(c10::DeviceType d) {
+  return at::autocast::is_autocast_enabled(d);
+}
+void set_autocast_enabled(c10::DeviceType d, bool on) {
+  at::autocast::set_autocast_enabled(d, on);
+}
+at::ScalarType autocast_dtype(c10::DeviceType d) {
+  return at::autocast::get_autocast_dtype(d);
+}
+void set_autocast_dtype(c10::DeviceType d, at::ScalarType t) {
+  at::autocast::set_autocast_dtype(d, t);
+}
+#else
+bool autocast_enabled(c10::DeviceType d) {
+  return d == c10::DeviceType::CUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+}
+void set_autocast_enabled(c10::DeviceType d, bool on) {
+  if (d == c10::DeviceType::CUDA)
+    at::autocast::set_enabled(on);
+  else
+    at::autocast::set_cpu_enabled(on);
+}
+at::ScalarType autocast_dtype(c10::DeviceType d) {
+  return d == c10::DeviceType::CUDA ? at::autocast::get_autocast_gpu_dtype()
+                                    : at::autocast::get_autocast_cpu_dtype();
+}
+void set_autocast_dtype(c10::DeviceType d, at::ScalarType t) {
+  if (d == c10::DeviceType::CUDA)
+    at::autocast::set_autocast_gpu_dtype(t);
+  else
+    at::autocast::set_autocast_cpu_dtype(t);
+}
+#endif
+
+}  // namespace
 
 bool cpu_has_fast_bfloat16() {
   static const bool fast = [] {
@@ -40,17 +82,11 @@ PrecisionGuard::PrecisionGuard(Precision precision, torch::Device device) {
   if (precision != Precision::kBFloat16) return;
   active_ = true;
   cuda_ = device.is_cuda();
-  if (cuda_) {
-    was_enabled_ = at::autocast::is_enabled();
-    old_dtype_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-  } else {
-    was_enabled_ = at::autocast::is_cpu_enabled();
-    old_dtype_ = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-  }
+  const auto type = cuda_ ? c10::DeviceType::CUDA : c10::DeviceType::CPU;
+  was_enabled_ = autocast_enabled(type);
+  old_dtype_ = autocast_dtype(type);
+  set_autocast_dtype(type, at::kBFloat16);
+  set_autocast_enabled(type, true);
   // No cast cache: a cast cached during a no_grad pass (self-forcing's own prediction) would be reused by the
   // next pass with gradients and cut the weights off from theirs. Casting 8M weights per pass costs little.
   was_caching_ = at::autocast::is_autocast_cache_enabled();
@@ -62,13 +98,9 @@ PrecisionGuard::~PrecisionGuard() {
   if (!active_) return;
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
   at::autocast::set_autocast_cache_enabled(was_caching_);
-  if (cuda_) {
-    at::autocast::set_enabled(was_enabled_);
-    at::autocast::set_autocast_gpu_dtype(old_dtype_);
-  } else {
-    at::autocast::set_cpu_enabled(was_enabled_);
-    at::autocast::set_autocast_cpu_dtype(old_dtype_);
-  }
+  const auto type = cuda_ ? c10::DeviceType::CUDA : c10::DeviceType::CPU;
+  set_autocast_enabled(type, was_enabled_);
+  set_autocast_dtype(type, old_dtype_);
 }
 
 }  // namespace a2w::wm
