@@ -26,6 +26,14 @@ class Tracking final : public env::Policy {
       throw;
     }
   }
+  env::Array act_rows(const env::Dict& obs, const std::vector<bool>& wanted) override {
+    try {
+      return inner_.act_rows(obs, wanted);
+    } catch (...) {
+      policy_threw = true;
+      throw;
+    }
+  }
   void reset(const std::vector<bool>& mask) override {
     track(mask, [&] { inner_.reset(mask); });
   }

@@ -90,13 +90,21 @@ void NoisyPolicy::reset(const std::vector<bool>& mask, const std::vector<std::ui
 }
 
 Array NoisyPolicy::act(const Dict& obs) {
-  Array out = inner_->act(obs).clone();  // the inner policy may hand out a view of its own buffer
+  const std::int64_t b = batch_size(obs);
+  return act_rows(obs, std::vector<bool>(static_cast<std::size_t>(std::max<std::int64_t>(b, 0)), true));
+}
+
+Array NoisyPolicy::act_rows(const Dict& obs, const std::vector<bool>& wanted) {
+  Array out =
+      inner_->act_rows(obs, wanted).clone();  // the inner policy may hand out a view of its own buffer
   if (out.dtype() != DType::kFloat32)
     throw InvalidArgument("NoisyPolicy: expected float32 actions from " + inner_->name());
   if (out.ndim() < 1 || out.size() == 0) return out;
   const std::int64_t rows = out.dim(0), per_row = out.size() / rows;
   float* a = out.data<float>();
   for (std::int64_t r = 0; r < rows; ++r) {
+    // A row that discards this output keeps its stream where it is: its episode's noise stays its own.
+    if (static_cast<std::size_t>(r) < wanted.size() && !wanted[static_cast<std::size_t>(r)]) continue;
     Rng& rng = streams_.row(r, rows);
     for (std::int64_t j = r * per_row; j < (r + 1) * per_row; ++j)
       a[j] = static_cast<float>(std::clamp(static_cast<double>(a[j]) + stddev_ * rng.normal(), -1.0, 1.0));

@@ -123,7 +123,12 @@ std::vector<EpisodeMetrics> rollout(VectorEnv& envs, Policy& policy, const Rollo
     if (!any_active) break;
 
     if (need_actions) {
-      const Array out = policy.act(*obs);
+      std::vector<bool> wanted(static_cast<std::size_t>(n));
+      for (int s = 0; s < n; ++s) {
+        const Slot& slot = slots[static_cast<std::size_t>(s)];
+        wanted[static_cast<std::size_t>(s)] = slot.active && slot.next >= slot.until;
+      }
+      const Array out = policy.act_rows(*obs, wanted);
       const std::int64_t h = check_policy_output(out);
       const std::int64_t until =
           options.replan_every > 0 ? std::min<std::int64_t>(options.replan_every, h) : h;

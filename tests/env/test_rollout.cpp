@@ -154,6 +154,46 @@ TEST_CASE("action chunks run for replan_every steps (0: whole chunk)") {
   }
 }
 
+// Notes, at every act_rows() call, each row's step in its episode and whether the rollout wanted its output.
+class WantedLog final : public Policy {
+ public:
+  std::string name() const override { return "wanted-log"; }
+  Array act(const Dict& obs) override { return act_rows(obs, {}); }
+  Array act_rows(const Dict& obs, const std::vector<bool>& wanted) override {
+    const Array& t = obs.at("t").as_array();
+    const std::int64_t b = t.dim(0);
+    REQUIRE(static_cast<std::int64_t>(wanted.size()) == b);
+    for (std::int64_t i = 0; i < b; ++i)
+      log.emplace_back(t.row(i).item<std::int64_t>(), wanted[static_cast<std::size_t>(i)]);
+    Array out(DType::kFloat32, {b, 3, 2});
+    std::fill(out.data<float>(), out.data<float>() + out.size(), 0.0f);
+    return out;
+  }
+  std::vector<std::pair<std::int64_t, bool>> log;
+};
+
+TEST_CASE("rollout tells the policy which envs take its output") {
+  // Chunks of 3 in episodes of 2 to 4 steps: the envs fall out of step, and an env is asked again exactly
+  // when it has executed its whole chunk (step 0, 3, ... of its episode).
+  RolloutOptions options;
+  options.episodes = 12;
+  options.base_seed = 4;
+  WantedLog policy;
+  run(3, 1, policy, options);
+  int wanted = 0, discarded_mid_chunk = 0;
+  for (const auto& [t, w] : policy.log) {
+    CAPTURE(t);
+    if (w) {
+      ++wanted;
+      CHECK(t % 3 == 0);
+    } else if (t % 3 != 0) {
+      ++discarded_mid_chunk;
+    }
+  }
+  CHECK(wanted >= 12);             // every episode asked at least once
+  CHECK(discarded_mid_chunk > 0);  // and some rows were mid-chunk when a neighbour asked
+}
+
 TEST_CASE("rollout options: explicit seeds, callbacks, and errors") {
   CounterPolicy policy;
   RolloutOptions options;
@@ -312,6 +352,15 @@ TEST_CASE("RandomPolicy and NoisyPolicy: an episode's draws follow its seed, not
   NoisyPolicy r1(std::make_unique<RandomPolicy>(space, 8), 0.3, 3),
       r2(std::make_unique<RandomPolicy>(space, 8), 0.3, 3);
   CHECK(episode_rows(r1, {5}, 0)[1].equals(episode_rows(r2, {9, 9, 5}, 2)[1]));
+
+  // A row that discards an output (act_rows with wanted false) keeps its stream: its next draw is the one an
+  // episode alone gets first.
+  NoisyPolicy skip(std::make_unique<HalfPolicy>(), 0.3, 3);
+  skip.reset({true, true}, {1, 42});
+  const Dict two{{"x", Array(DType::kFloat32, {2, 1})}};
+  const Array first = skip.act_rows(two, {true, false});
+  CHECK(first.row(1).data<float>()[0] == 0.5f);  // not drawn for
+  CHECK(skip.act_rows(two, {true, true}).row(1).equals(x[0]));
 
   // The rollout loop gives every episode's seed to the policy's reset.
   SeedLog log;

@@ -713,6 +713,48 @@ TEST_CASE("A2World-policy: config, training, round trip, determinism and unknown
   CHECK(dynamic_cast<wm::A2WorldPolicy*>(wm::load_policy(path).get()) != nullptr);
 }
 
+TEST_CASE(
+    "A2World-policy in a batch: a row that discards an output keeps its state; noise follows the episode") {
+  const auto& path = trained_a2w_policy();
+  const Dict obs = a2w_observation(2);
+  const auto row = [](const Array& a, std::int64_t i) { return a.row(i).clone(); };
+  // b asks for both rows twice; a asks for row 0 alone first, the way the rollout loop asks when only one env
+  // has run out of its chunk.
+  auto a = wm::A2WorldPolicy::load(path), b = wm::A2WorldPolicy::load(path);
+  a->reset({true, true}, {5, 9});
+  b->reset({true, true}, {5, 9});
+  const Array a1 = a->act_rows(obs, {true, false});
+  const Array b1 = b->act_rows(obs, {true, true});
+  CHECK(a1.shape() == env::Shape{2, 2, 7});
+  // Imagined alone (a batch of one) rather than beside row 1: the same up to the matrix products' rounding.
+  for (std::int64_t j = 0; j < 14; ++j)
+    CHECK(a1.row(0).data<float>()[j] == doctest::Approx(b1.row(0).data<float>()[j]).epsilon(1e-4));
+  for (std::int64_t j = 0; j < 14; ++j) CHECK(a1.row(1).data<float>()[j] == 0.0f);
+  const Array a2 = a->act_rows(obs, {true, true});
+  const Array b2 = b->act_rows(obs, {true, true});
+  CHECK(row(a2, 0).equals(row(b2, 0)));  // row 0's second chunk
+  CHECK(row(a2, 1).equals(row(b1, 1)));  // row 1's first: its skipped call did not count
+  CHECK_FALSE(row(b1, 1).equals(row(b2, 1)));
+
+  // The episode's seed, not the slot, picks the noise: the same episodes (seeds and observations) in swapped
+  // slots.
+  Dict swapped = obs;
+  for (auto& [key, value] : swapped) {
+    if (!value.is_array()) continue;
+    const Array& from = obs.at(key).as_array();
+    Array x = from.clone();
+    x.row(0).copy_from(from.row(1));
+    x.row(1).copy_from(from.row(0));
+    value = x;
+  }
+  auto c = wm::A2WorldPolicy::load(path);
+  c->reset({true, true}, {9, 5});
+  const Array c1 = c->act(swapped);
+  CHECK(row(c1, 0).equals(row(b1, 1)));
+  CHECK(row(c1, 1).equals(row(b1, 0)));
+  CHECK_THROWS_AS(a->act_rows(obs, {true}), InvalidArgument);
+}
+
 TEST_CASE("A2World-policy learns its data: after training, the chunk it samples is the recorded one") {
   // Trained on one episode (no recorded state: the proprio input is zero in training, so here too) and
   // asked at its first step: the sampled chunk should be the episode's first actions, far closer than its

@@ -270,21 +270,44 @@ void A2WorldPolicy::reset(const std::vector<bool>& mask) {
     s.anchor = torch::Tensor();
     s.step = 0;
     ++s.episode;
+    s.seeded = false;
   }
 }
 
-torch::Tensor A2WorldPolicy::predict(const env::Dict& obs) {
+void A2WorldPolicy::reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds) {
+  reset(mask);
+  for (std::size_t i = 0; i < mask.size() && i < seeds.size(); ++i) {
+    if (!mask[i]) continue;
+    slots_[i].seeded = true;
+    slots_[i].seed = seeds[i];
+  }
+}
+
+torch::Tensor A2WorldPolicy::predict(const env::Dict& obs, const std::vector<bool>& wanted) {
   torch::NoGradGuard no_grad;
   const A2WorldPolicyConfig& cfg = net_->config();
   const WorldModelConfig& t = cfg.trunk;
-  const torch::Tensor views =
+  const torch::Tensor all_views =
       policy_views(obs, t.view_keys, t.image_size, "A2WorldPolicy");  // [B, V, S, S, 3]
-  const std::int64_t b = views.size(0), k = t.context_frames, h = cfg.chunk();
-  if (slots_.empty()) slots_.resize(static_cast<std::size_t>(b));
-  if (static_cast<std::int64_t>(slots_.size()) != b)
+  const std::int64_t batch = all_views.size(0), k = t.context_frames, h = cfg.chunk();
+  if (slots_.empty()) slots_.resize(static_cast<std::size_t>(batch));
+  if (static_cast<std::int64_t>(slots_.size()) != batch)
     throw InvalidArgument("A2WorldPolicy: the batch had " + std::to_string(slots_.size()) +
-                          " envs and now has " + std::to_string(b) +
+                          " envs and now has " + std::to_string(batch) +
                           "; expected reset() with a mask of the new size first");
+  if (!wanted.empty() && static_cast<std::int64_t>(wanted.size()) != batch)
+    throw InvalidArgument("A2WorldPolicy: expected " + std::to_string(batch) + " wanted flags, got " +
+                          std::to_string(wanted.size()));
+  // The rows imagined: the wanted ones. The others' history and step stay as they are.
+  std::vector<std::int64_t> rows;
+  for (std::int64_t i = 0; i < batch; ++i)
+    if (wanted.empty() || wanted[static_cast<std::size_t>(i)]) rows.push_back(i);
+  auto result = torch::zeros({batch, h, t.action_dim}, torch::kFloat32);
+  if (rows.empty()) return result;
+  const bool all = static_cast<std::int64_t>(rows.size()) == batch;
+  const torch::Tensor index = torch::tensor(rows, torch::kLong);
+  const torch::Tensor views = all ? all_views : all_views.index_select(0, index);
+  const auto b = static_cast<std::int64_t>(rows.size());
 
   // Context: per env the frames `chunk` steps apart ending at the current one (older than the episode: its
   // first frame), as the training windows cut them.
@@ -292,7 +315,8 @@ torch::Tensor A2WorldPolicy::predict(const env::Dict& obs) {
   auto anchor = torch::empty({b, t.views, t.image_size, t.image_size, 3}, torch::kUInt8);
   std::vector<std::uint64_t> seeds;
   for (std::int64_t i = 0; i < b; ++i) {
-    Slot& s = slots_[static_cast<std::size_t>(i)];
+    const std::int64_t row = rows[static_cast<std::size_t>(i)];
+    Slot& s = slots_[static_cast<std::size_t>(row)];
     const torch::Tensor frame = views[i].clone();
     if (!s.anchor.defined()) s.anchor = frame;
     s.frames.emplace_back(s.step, frame);
@@ -305,18 +329,23 @@ torch::Tensor A2WorldPolicy::predict(const env::Dict& obs) {
       context[i].select(1, j).copy_(pick);
     }
     anchor[i].copy_(s.anchor);
+    // The episode: its seed where the reset gave one, else (row, episodes begun in the row).
+    const std::uint64_t episode = s.seeded
+                                      ? env::splitmix64(s.seed ^ 0xA2'57'0000ull)
+                                      : env::splitmix64(static_cast<std::uint64_t>(row) * 0x9E37'79B9ull) ^
+                                            (static_cast<std::uint64_t>(s.episode) << 32);
     seeds.push_back(
-        env::splitmix64(env::splitmix64(options_.seed ^ static_cast<std::uint64_t>(i) * 0x9E37'79B9ull) ^
-                        (static_cast<std::uint64_t>(s.episode) << 32) ^ static_cast<std::uint64_t>(s.step)));
+        env::splitmix64(env::splitmix64(options_.seed) ^ episode ^ static_cast<std::uint64_t>(s.step)));
     s.step += execute_;
   }
 
   // Proprioception through the trunk's state input, nothing privileged.
   auto state = torch::zeros({b, t.state_dim}, torch::kFloat32);
-  state.narrow(1, env::kStateJoints, 7).copy_(proprio_key(obs, "joint_states", 7));
-  state.narrow(1, env::kStateGripper, 2).copy_(proprio_key(obs, "gripper_states", 2));
-  state.narrow(1, env::kStateEePos, 3).copy_(proprio_key(obs, "ee_pos", 3));
-  state.narrow(1, env::kStateEeOri, 3).copy_(proprio_key(obs, "ee_ori", 3));
+  const auto pick = [&](const torch::Tensor& x) { return all ? x : x.index_select(0, index); };
+  state.narrow(1, env::kStateJoints, 7).copy_(pick(proprio_key(obs, "joint_states", 7)));
+  state.narrow(1, env::kStateGripper, 2).copy_(pick(proprio_key(obs, "gripper_states", 2)));
+  state.narrow(1, env::kStateEePos, 3).copy_(pick(proprio_key(obs, "ee_pos", 3)));
+  state.narrow(1, env::kStateEeOri, 3).copy_(pick(proprio_key(obs, "ee_ori", 3)));
   const auto mask = proprio_state_mask(t.state_dim).to(device_).unsqueeze(0).expand({b, t.state_dim});
   const auto z = state_norm_.normalize(state.to(device_)) * mask;
 
@@ -324,12 +353,13 @@ torch::Tensor A2WorldPolicy::predict(const env::Dict& obs) {
   std::vector<std::int64_t> ids;
   const auto it = obs.find("instruction");
   for (std::int64_t i = 0; i < b; ++i) {
+    const auto r = static_cast<std::size_t>(rows[static_cast<std::size_t>(i)]);
     std::string text;
     if (it != obs.end() && it->second.is_string()) text = it->second.as_string();
     if (it != obs.end() && it->second.is_list() &&
-        static_cast<std::int64_t>(it->second.as_list().size()) == b &&
-        it->second.as_list()[static_cast<std::size_t>(i)].is_string())
-      text = it->second.as_list()[static_cast<std::size_t>(i)].as_string();
+        static_cast<std::int64_t>(it->second.as_list().size()) == batch &&
+        it->second.as_list()[r].is_string())
+      text = it->second.as_list()[r].as_string();
     const auto row = tokenizer_.encode(text, cfg.max_words);
     ids.insert(ids.end(), row.begin(), row.end());
   }
@@ -358,11 +388,17 @@ torch::Tensor A2WorldPolicy::predict(const env::Dict& obs) {
     const auto denoised = s.c_skip * x + s.c_out * fa;
     x = sigmas[i + 1] == 0.0 ? denoised : x + (sigmas[i + 1] - sigmas[i]) * (x - denoised) / sigmas[i];
   }
-  return (x * action_norm_.std + action_norm_.mean).clamp(-1.0, 1.0).to(torch::kCPU).contiguous();
+  const auto chunks =
+      (x * action_norm_.std + action_norm_.mean).clamp(-1.0, 1.0).to(torch::kCPU).contiguous();
+  return all ? chunks : result.index_copy_(0, index, chunks);
 }
 
 env::Array A2WorldPolicy::act(const env::Dict& obs) {
-  const torch::Tensor chunk = predict(obs).narrow(1, 0, execute_).contiguous();
+  return act_rows(obs, {});
+}
+
+env::Array A2WorldPolicy::act_rows(const env::Dict& obs, const std::vector<bool>& wanted) {
+  const torch::Tensor chunk = predict(obs, wanted).narrow(1, 0, execute_).contiguous();
   env::Array out(env::DType::kFloat32, {chunk.size(0), chunk.size(1), chunk.size(2)});
   std::memcpy(out.raw(), chunk.data_ptr<float>(), out.nbytes());
   return out;

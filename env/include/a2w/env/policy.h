@@ -21,6 +21,16 @@ class Policy {
   virtual ~Policy() = default;
   virtual std::string name() const = 0;
   virtual Array act(const Dict& obs) = 0;
+  // act() when only the envs with wanted[i] take the output (wanted.size() is the batch size): the rollout
+  // loop asks for actions when any env has run out of its action chunk, and the others keep executing theirs
+  // and discard what comes back. A policy that keeps per-episode state (a frame history, a step count,
+  // per-row random streams) overrides this so that the rows that discard do not advance it, so an episode's
+  // actions do not depend on when its neighbours in the batch needed theirs; it may leave those rows' output
+  // zero. Default: act(obs).
+  virtual Array act_rows(const Dict& obs, const std::vector<bool>& wanted) {
+    (void)wanted;
+    return act(obs);
+  }
   // Env i (mask[i]) starts a new episode: drop any state kept for it. Called before the first act() of the
   // episode. Default: stateless.
   virtual void reset(const std::vector<bool>& mask) { (void)mask; }
@@ -80,6 +90,8 @@ class NoisyPolicy final : public Policy {
   NoisyPolicy(std::unique_ptr<Policy> inner, double stddev, std::uint64_t seed);
   std::string name() const override;
   Array act(const Dict& obs) override;
+  // Asks the inner policy for the same rows and draws noise for the wanted rows only.
+  Array act_rows(const Dict& obs, const std::vector<bool>& wanted) override;
   void reset(const std::vector<bool>& mask) override;
   void reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds) override;
 

@@ -134,7 +134,7 @@ std::vector<std::string> init_trunk_from(A2WorldPolicyNet& net, const Checkpoint
 struct A2WorldPolicyOptions {
   std::string device = "cpu";
   int execute = 0;         // steps of each chunk returned; 0: the config's
-  std::uint64_t seed = 0;  // the sampler's noise: row i's depends on (seed, env i, its episode, its step)
+  std::uint64_t seed = 0;  // the sampler's noise: a row's depends on (seed, its episode's seed, its step)
 };
 
 class A2WorldPolicy final : public env::Policy {
@@ -154,9 +154,14 @@ class A2WorldPolicy final : public env::Policy {
   // action_dim] in [-1, 1]. Throws InvalidArgument naming a missing or ill-shaped key, or a batch size that
   // changed without a reset.
   env::Array act(const env::Dict& obs) override;
+  // Only the wanted rows are imagined and advance their history; the others' rows of the output are zero.
+  env::Array act_rows(const env::Dict& obs, const std::vector<bool>& wanted) override;
   void reset(const std::vector<bool>& mask) override;
-  // The whole chunk, f32 [B, chunk, action_dim] clipped to [-1, 1].
-  torch::Tensor predict(const env::Dict& obs);
+  // With the episodes' seeds, a row's sampling noise follows its episode (not its slot in the batch).
+  void reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds) override;
+  // The whole chunk, f32 [B, chunk, action_dim] clipped to [-1, 1], for the rows in `wanted` (empty: all; the
+  // other rows are zero and keep their state).
+  torch::Tensor predict(const env::Dict& obs, const std::vector<bool>& wanted = {});
 
   const A2WorldPolicyConfig& config() const { return net_->config(); }
   // Writes an inference file (kind "a2w-policy": weights as "model/", statistics, configs).
@@ -167,6 +172,8 @@ class A2WorldPolicy final : public env::Policy {
     std::deque<std::pair<std::int64_t, torch::Tensor>> frames;  // (step, uint8 [V, S, S, 3]), oldest first
     torch::Tensor anchor;
     std::int64_t step = 0, episode = 0;
+    bool seeded = false;     // the last reset gave this row its episode's seed
+    std::uint64_t seed = 0;  // that seed
   };
   A2WorldPolicyNet net_;
   StateNormalizer state_norm_;
