@@ -82,6 +82,24 @@ int train_a2world_policy(const Command& c) {
   return 0;
 }
 
+// The behaviour-cloning options that `policy train` and `policy zoo` share, read into the job each builds.
+void read_bc_options(const Command& c, a2w::wm::BCTrainJob& job) {
+  job.data = split_list(c.get("data"));
+  job.tasks = split_list(c.get("tasks"));
+  job.exclude_tasks = split_list(c.get("exclude-tasks"));
+  job.fraction = c.get_double("fraction");
+  job.config = c.get("config");
+  job.config_overrides = overrides(c.get("set"));
+  job.steps = c.get_int("steps", 1, 1000000000);
+  job.batch_size = static_cast<int>(c.get_int("batch", 1, 65536));
+  job.lr = c.get_double("lr");
+  job.seed = c.get_u64("seed");
+  job.threads = static_cast<int>(c.get_int("threads", 0, 1024));
+  job.device = c.get("device");
+  job.precision = c.get("precision");
+  job.progress = !c.flag_set("quiet");
+}
+
 int cmd_policy_train(const Args& args) {
   Command c(
       "policy train --kind bc|a2w-policy --data DIR[,DIR] --out FILE [options]",
@@ -134,30 +152,17 @@ int cmd_policy_train(const Args& args) {
   if (!c.get("from").empty() || c.get("chunk") != "0" || c.get("execute") != "0")
     throw UsageError("--from, --chunk and --execute are options of --kind a2w-policy; bc takes --set");
   a2w::wm::BCTrainJob job;
-  job.data = split_list(c.get("data"));
+  read_bc_options(c, job);
   job.out = c.get("out");
-  job.tasks = split_list(c.get("tasks"));
-  job.exclude_tasks = split_list(c.get("exclude-tasks"));
-  job.fraction = c.get_double("fraction");
   job.successful_only = !c.flag_set("all-episodes");
-  job.config = c.get("config");
-  job.config_overrides = overrides(c.get("set"));
-  job.steps = c.get_int("steps", 1, 1000000000);
-  job.batch_size = static_cast<int>(c.get_int("batch", 1, 65536));
-  job.lr = c.get_double("lr");
   job.warmup_steps = c.get_int("warmup", -1, 1000000000);
-  job.seed = c.get_u64("seed");
   job.resume = c.flag_set("resume");
   job.checkpoint_every = c.get_int("checkpoint-every", 0, 1000000000);
   job.max_minutes = c.get_double("max-minutes");
   job.stop_at_step = c.get_int("stop-at", 0, 1000000000);
-  job.threads = static_cast<int>(c.get_int("threads", 0, 1024));
-  job.device = c.get("device");
-  job.precision = c.get("precision");
   job.log_every = c.get_int("log-every", 1, 1000000000);
   job.eval_data = split_list(c.get("eval-data"));
   job.eval_samples = c.get_int("eval-samples", 1, 100000000);
-  job.progress = !c.flag_set("quiet");
   const auto report = a2w::wm::train_bc(job);
   if (c.flag_set("json"))
     std::cout << a2w::env::to_json(report.to_dict()) << std::endl;
@@ -230,20 +235,7 @@ int cmd_policy_zoo(const Args& args) {
       .flag("quiet", "no progress bar");
   if (!c.parse(args)) return 0;
   a2w::wm::PolicyZooJob job;
-  job.train.data = split_list(c.get("data"));
-  job.train.tasks = split_list(c.get("tasks"));
-  job.train.exclude_tasks = split_list(c.get("exclude-tasks"));
-  job.train.fraction = c.get_double("fraction");
-  job.train.config = c.get("config");
-  job.train.config_overrides = overrides(c.get("set"));
-  job.train.steps = c.get_int("steps", 1, 1000000000);
-  job.train.batch_size = static_cast<int>(c.get_int("batch", 1, 65536));
-  job.train.lr = c.get_double("lr");
-  job.train.seed = c.get_u64("seed");
-  job.train.threads = static_cast<int>(c.get_int("threads", 0, 1024));
-  job.train.device = c.get("device");
-  job.train.precision = c.get("precision");
-  job.train.progress = !c.flag_set("quiet");
+  read_bc_options(c, job.train);
   job.snapshots = int_list(c.get("snapshots"), "snapshots");
   job.noise = number_list(c.get("noise"), "noise");
   job.random = !c.flag_set("no-random");
