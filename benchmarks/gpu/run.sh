@@ -12,15 +12,21 @@
 #      print(torch.utils.cmake_prefix_path)'` and that prefix, and builds only `a2w` and `test_worldmodel`
 #   4. measures, each step under its own timeout cut to what is left of the budget (default 480 s from the
 #      start, build included; a step that no longer fits is recorded as skipped):
-#        kernel   test_worldmodel's "frames kernel" test: the CUDA kernel against its CPU reference, max |diff|,
-#                 ms per launch beside LibTorch's own conversion (A2W_KERNEL_REPORT)
-#        wm       `a2w bench wm --device cuda --batches 1,64,256`: imagined env steps/s with the shipped
-#                 checkpoint (the "cpu" preset), beside the physics env rendering both views at the same size
-#        train    `a2w collect` of a tiny dataset, then `a2w wm pretrain --device cuda` for a few steps:
-#                 training iterations/s of the "cpu" and the "gpu" preset (4x wider)
-#        wm_gpu   `a2w bench wm` again with the "gpu" preset's checkpoint that training just wrote (a few
-#                 steps from random weights: its speed is the architecture's)
-#        env      `a2w bench env`: physics steps/s with both views rendered (EGL on the NVIDIA device)
+#        wm_default     `a2w bench wm --device cuda --batches 1,64,256`: imagined env steps/s with the shipped
+#                       checkpoint (the "cpu" preset), beside the physics env rendering both views at that size
+#        env            `a2w bench env`: physics steps/s with both views rendered (EGL on the NVIDIA device)
+#        kernel         test_worldmodel's "frames kernel" test: the CUDA kernel against its CPU reference,
+#                       max |diff|, ms per launch beside LibTorch's own conversion (A2W_KERNEL_REPORT)
+#        doctor         `a2w doctor`: the GL platform, vendor and renderer
+#        render         three expert LiftCube episodes recorded into $OUT/render_cuda.hdf5, to compare with the
+#                       CPU renderer's (benchmarks/gpu/compare_render.py)
+#        collect, fidelity_float32, fidelity_bfloat16
+#                       a tiny LiftCube dataset, and `a2w wm eval --precision` on it in both precisions
+#        train_cpu, train_gpu
+#                       `a2w wm pretrain --device cuda` for a few steps: training iterations/s of the "cpu" and
+#                       the "gpu" preset (4x wider)
+#        wm_gpu_config  `a2w bench wm --config gpu`: the "gpu" preset with random weights (its speed is the
+#                       architecture's)
 #   5. writes $OUT/gpu_bench.json (./gpu_bench.json when OUT is unset) with every step's status, seconds and
 #      JSON, and a summary; the steps' logs go to gpu_bench.log beside it.
 #
