@@ -112,22 +112,20 @@ std::vector<EpisodeMetrics> rollout(VectorEnv& envs, Policy& policy, const Rollo
 
   start_episodes();
   while (true) {
-    std::vector<bool> active(static_cast<std::size_t>(n));
+    // wanted: the active slots that have run out of their chunk.
+    std::vector<bool> active(static_cast<std::size_t>(n)), wanted(static_cast<std::size_t>(n));
     bool any_active = false, need_actions = false;
     for (int s = 0; s < n; ++s) {
       const Slot& slot = slots[static_cast<std::size_t>(s)];
-      active[static_cast<std::size_t>(s)] = slot.active;
+      const auto k = static_cast<std::size_t>(s);
+      active[k] = slot.active;
+      wanted[k] = slot.active && slot.next >= slot.until;
       any_active = any_active || slot.active;
-      need_actions = need_actions || (slot.active && slot.next >= slot.until);
+      need_actions = need_actions || wanted[k];
     }
     if (!any_active) break;
 
     if (need_actions) {
-      std::vector<bool> wanted(static_cast<std::size_t>(n));
-      for (int s = 0; s < n; ++s) {
-        const Slot& slot = slots[static_cast<std::size_t>(s)];
-        wanted[static_cast<std::size_t>(s)] = slot.active && slot.next >= slot.until;
-      }
       const Array out = policy.act_rows(*obs, wanted);
       const std::int64_t h = check_policy_output(out);
       const std::int64_t until =
@@ -135,8 +133,8 @@ std::vector<EpisodeMetrics> rollout(VectorEnv& envs, Policy& policy, const Rollo
       // Only slots that ran out take the new output; the others keep executing their chunk, so an episode's
       // actions never depend on when its neighbours in the batch needed theirs.
       for (int s = 0; s < n; ++s) {
+        if (!wanted[static_cast<std::size_t>(s)]) continue;
         Slot& slot = slots[static_cast<std::size_t>(s)];
-        if (!slot.active || slot.next < slot.until) continue;
         Shape chunk_shape = action_shape;
         chunk_shape.insert(chunk_shape.begin(), h);
         slot.chunk = out.row(s).reshape(chunk_shape).clone();

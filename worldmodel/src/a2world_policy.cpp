@@ -261,8 +261,24 @@ A2WorldPolicy::A2WorldPolicy(A2WorldPolicyNet net, StateNormalizer state, Action
                           "], got " + std::to_string(execute_));
 }
 
+namespace {
+
+// The noise key of an episode begun without a seed: row i's episode-th.
+std::uint64_t row_noise_key(std::size_t row, std::int64_t episode) {
+  return env::splitmix64(static_cast<std::uint64_t>(row) * 0x9E37'79B9ull) ^
+         (static_cast<std::uint64_t>(episode) << 32);
+}
+
+}  // namespace
+
+void A2WorldPolicy::resize_slots(std::size_t n) {
+  const std::size_t old = slots_.size();
+  slots_.resize(n);
+  for (std::size_t i = old; i < n; ++i) slots_[i].noise_key = row_noise_key(i, 0);
+}
+
 void A2WorldPolicy::reset(const std::vector<bool>& mask) {
-  if (slots_.size() != mask.size()) slots_.resize(mask.size());
+  if (slots_.size() != mask.size()) resize_slots(mask.size());
   for (std::size_t i = 0; i < mask.size(); ++i) {
     if (!mask[i]) continue;
     Slot& s = slots_[i];
@@ -270,16 +286,14 @@ void A2WorldPolicy::reset(const std::vector<bool>& mask) {
     s.anchor = torch::Tensor();
     s.step = 0;
     ++s.episode;
-    s.seeded = false;
+    s.noise_key = row_noise_key(i, s.episode);
   }
 }
 
 void A2WorldPolicy::reset(const std::vector<bool>& mask, const std::vector<std::uint64_t>& seeds) {
   reset(mask);
   for (std::size_t i = 0; i < mask.size() && i < seeds.size(); ++i) {
-    if (!mask[i]) continue;
-    slots_[i].seeded = true;
-    slots_[i].seed = seeds[i];
+    if (mask[i]) slots_[i].noise_key = env::splitmix64(seeds[i] ^ 0xA2'57'0000ull);
   }
 }
 
@@ -290,7 +304,7 @@ torch::Tensor A2WorldPolicy::predict(const env::Dict& obs, const std::vector<boo
   const torch::Tensor all_views =
       policy_views(obs, t.view_keys, t.image_size, "A2WorldPolicy");  // [B, V, S, S, 3]
   const std::int64_t batch = all_views.size(0), k = t.context_frames, h = cfg.chunk();
-  if (slots_.empty()) slots_.resize(static_cast<std::size_t>(batch));
+  if (slots_.empty()) resize_slots(static_cast<std::size_t>(batch));
   if (static_cast<std::int64_t>(slots_.size()) != batch)
     throw InvalidArgument("A2WorldPolicy: the batch had " + std::to_string(slots_.size()) +
                           " envs and now has " + std::to_string(batch) +
@@ -329,13 +343,8 @@ torch::Tensor A2WorldPolicy::predict(const env::Dict& obs, const std::vector<boo
       context[i].select(1, j).copy_(pick);
     }
     anchor[i].copy_(s.anchor);
-    // The episode: its seed where the reset gave one, else (row, episodes begun in the row).
-    const std::uint64_t episode = s.seeded
-                                      ? env::splitmix64(s.seed ^ 0xA2'57'0000ull)
-                                      : env::splitmix64(static_cast<std::uint64_t>(row) * 0x9E37'79B9ull) ^
-                                            (static_cast<std::uint64_t>(s.episode) << 32);
     seeds.push_back(
-        env::splitmix64(env::splitmix64(options_.seed) ^ episode ^ static_cast<std::uint64_t>(s.step)));
+        env::splitmix64(env::splitmix64(options_.seed) ^ s.noise_key ^ static_cast<std::uint64_t>(s.step)));
     s.step += execute_;
   }
 

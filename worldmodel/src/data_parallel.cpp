@@ -53,15 +53,6 @@ DataParallel::DataParallel(Rendezvous& rendezvous) : impl_(std::make_unique<Impl
   }
 }
 
-DataParallel::~DataParallel() = default;
-
-int DataParallel::rank() const {
-  return impl_->launch.rank;
-}
-int DataParallel::world_size() const {
-  return impl_->launch.world_size;
-}
-
 bool DataParallel::average_gradients(torch::nn::Module& module, bool stop) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> grads;
@@ -116,13 +107,6 @@ DataParallel::DataParallel(Rendezvous& rendezvous) : impl_(std::make_unique<Impl
       "it has no ProcessGroupGloo; build it against Debian's libtorch (libgloo-dev) to train on "
       "several processes");
 }
-DataParallel::~DataParallel() = default;
-int DataParallel::rank() const {
-  return impl_->launch.rank;
-}
-int DataParallel::world_size() const {
-  return impl_->launch.world_size;
-}
 bool DataParallel::average_gradients(torch::nn::Module&, bool) {
   throw Error("DataParallel: not available without gloo");
 }
@@ -131,5 +115,15 @@ void DataParallel::broadcast(torch::nn::Module&) {
 }
 
 #endif
+
+// Both builds: the launch the rendezvous gave.
+DataParallel::~DataParallel() = default;
+
+int DataParallel::rank() const {
+  return impl_->launch.rank;
+}
+int DataParallel::world_size() const {
+  return impl_->launch.world_size;
+}
 
 }  // namespace a2w::wm

@@ -172,9 +172,12 @@ class A2WorldPolicy final : public env::Policy {
     std::deque<std::pair<std::int64_t, torch::Tensor>> frames;  // (step, uint8 [V, S, S, 3]), oldest first
     torch::Tensor anchor;
     std::int64_t step = 0, episode = 0;
-    bool seeded = false;     // the last reset gave this row its episode's seed
-    std::uint64_t seed = 0;  // that seed
+    // Keys the episode's sampling noise: from its seed where the reset gave one, else from (row, episodes
+    // begun in the row).
+    std::uint64_t noise_key = 0;
   };
+  void resize_slots(std::size_t n);  // new rows keyed as unseeded episodes 0
+
   A2WorldPolicyNet net_;
   StateNormalizer state_norm_;
   ActionNormalizer action_norm_;
