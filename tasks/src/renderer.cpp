@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "a2w/env/error.h"
+#include "draw_order.h"
 #include "egl_context.h"
 #include "frustum_cull.h"
 
@@ -210,8 +211,10 @@ void Renderer::render(const mjData* data, int camera_id, std::uint8_t* rgb, floa
                   &im.scene);
   mjr_setBuffer(mjFB_OFFSCREEN, &im.con);
   const int w = im.options.width, h = im.options.height;
-  if (im.options.cull && !im.options.shadows && !im.options.reflections && !im.scene.enabletransform)
-    cull_geoms_outside_view(im.model, &im.scene, static_cast<double>(w) / h);
+  // Both leave the image as it is only when nothing off screen shows in it and no pass depends on the order.
+  const bool plain = !im.options.shadows && !im.options.reflections && !im.scene.enabletransform;
+  if (plain && im.options.cull) cull_geoms_outside_view(im.model, &im.scene, static_cast<double>(w) / h);
+  if (plain && im.options.planes_last) draw_opaque_planes_last(&im.scene);
   const mjrRect viewport{0, 0, w, h};
   mjr_render(viewport, &im.scene, &im.con);
   mjr_readPixels(rgb, depth, viewport, &im.con);

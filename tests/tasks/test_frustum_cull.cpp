@@ -1,5 +1,6 @@
 // Tests of leaving out geoms outside a camera's view before drawing (tasks/src/frustum_cull.h): which geoms
-// go, and that the images stay the same bit for bit on every built-in task.
+// go, and that the images stay the same bit for bit on every built-in task, with the opaque planes drawn
+// last (tasks/src/draw_order.h) as the Renderer does by default.
 
 #include <doctest/doctest.h>
 #include <mujoco/mujoco.h>
@@ -76,7 +77,7 @@ TEST_CASE("frustum cull: leaves out what is behind, beside or above the view and
   mjv_freeScene(&scene);
 }
 
-TEST_CASE("frustum cull: every built-in task renders the same pixels and depth with and without it") {
+TEST_CASE("frustum cull and planes last: every built-in task renders the same pixels and depth as without") {
   a2w::env::Rng rng(11);
   for (const char* file : a2w::tasks::test::kBuiltinFiles) {
     CAPTURE(file);
@@ -92,6 +93,7 @@ TEST_CASE("frustum cull: every built-in task renders the same pixels and depth w
       on.width = off.width = w;
       on.height = off.height = h;
       off.cull = false;
+      off.planes_last = false;
       Renderer culled(m, on), full(m, off);
       for (int step = 0; step < 24; ++step) {
         if (step % 6 == 0)

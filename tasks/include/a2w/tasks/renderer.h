@@ -36,6 +36,10 @@ struct RendererOptions {
   // for bit, in about three quarters of the time on llvmpipe (MuJoCo draws every geom and lets OpenGL clip).
   // Applies only with shadows and reflections off, where nothing off screen shows in the image.
   bool cull = true;
+  // Draw the opaque planes (the floor) after everything else, so that the floor pixels the table and the arm
+  // hide are never shaded: the same pixels and depth, bit for bit, a frame in about two thirds of the time on
+  // llvmpipe. Same conditions as `cull`.
+  bool planes_last = true;
 };
 
 class Renderer {
