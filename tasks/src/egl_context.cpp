@@ -83,18 +83,31 @@ void bind_gl_api() {
   }
 }
 
-// The process-wide display. Leaked on purpose: Mesa terminates its displays from its own atexit handler,
+// One EGL display of the process. llvmpipe rasterises the frames of every context of one display under one
+// lock, so render threads that share a display take turns at it: on 2 cores that cost 2-view VectorEnv
+// stepping about a tenth of its 2-thread speed-up. Mesa's surfaceless platform hands out a second display
+// for an empty attribute list (the first is asked for with none), with a rasteriser of its own; render
+// threads spread over the displays there are. Where the driver gives the same handle back, or on NVIDIA's
+// device platform, every thread shares one display as before.
+struct DisplaySlot {
+  EGLDisplay display = EGL_NO_DISPLAY;
+  EGLConfig config = nullptr;
+  bool initialised = false;
+  bool owned = false;   // a2w called eglInitialize, so a2w may call eglTerminate
+  bool failed = false;  // an extra display that would not initialise: its threads use display 0
+  int users = 0;        // live Contexts
+  int threads = 0;      // live threads that create their Contexts on it
+};
+
+// The process-wide displays. Leaked on purpose: Mesa terminates its displays from its own atexit handler,
 // and a static destructor running after that would call into a torn-down EGL.
 struct SharedDisplay {
   std::once_flag chosen;
-  std::exception_ptr choose_error;  // set when no display could be opened; rethrown to every caller
-  EGLDisplay display = EGL_NO_DISPLAY;
+  std::exception_ptr choose_error;      // set when no display could be opened; rethrown to every caller
+  EGLDisplay display = EGL_NO_DISPLAY;  // the chosen one, while choosing
   std::string platform;
-  std::mutex mutex;  // guards everything below
-  EGLConfig config = nullptr;
-  bool initialised = false;
-  bool owned = false;  // a2w called eglInitialize, so a2w may call eglTerminate
-  int users = 0;
+  std::mutex mutex;                // guards the slots
+  std::vector<DisplaySlot> slots;  // [0] the chosen display, then any extra ones
 };
 
 SharedDisplay& shared() {
@@ -102,15 +115,15 @@ SharedDisplay& shared() {
   return *s;
 }
 
-// Initialises `s.display` unless someone else in the process already did, and picks a config usable for a
+// Initialises `d.display` unless someone else in the process already did, and picks a config usable for a
 // desktop-GL context. On failure returns a reason and leaves the display as it found it.
-std::string initialise(SharedDisplay& s) {
+std::string initialise(DisplaySlot& d) {
   // eglQueryString fails with EGL_NOT_INITIALIZED on a display nobody initialised: that tells us whether
   // the display (the same handle for everyone asking for this platform) belongs to us.
-  const bool already = eglQueryString(s.display, EGL_VERSION) != nullptr;
+  const bool already = eglQueryString(d.display, EGL_VERSION) != nullptr;
   if (!already) {
     EGLint major = 0, minor = 0;
-    if (eglInitialize(s.display, &major, &minor) != EGL_TRUE) {
+    if (eglInitialize(d.display, &major, &minor) != EGL_TRUE) {
       return "eglInitialize failed (" + last_error() + ")";
     }
   }
@@ -126,14 +139,14 @@ std::string initialise(SharedDisplay& s) {
   // clang-format on
   EGLConfig config = nullptr;
   EGLint count = 0;
-  if (eglChooseConfig(s.display, attribs, &config, 1, &count) != EGL_TRUE || count < 1) {
+  if (eglChooseConfig(d.display, attribs, &config, 1, &count) != EGL_TRUE || count < 1) {
     const std::string why = "no EGL config with PBUFFER_BIT and OPENGL_BIT (" + last_error() + ")";
-    if (!already) eglTerminate(s.display);
+    if (!already) eglTerminate(d.display);
     return why;
   }
-  s.config = config;
-  s.initialised = true;
-  s.owned = !already;
+  d.config = config;
+  d.initialised = true;
+  d.owned = !already;
   return {};
 }
 
@@ -205,9 +218,15 @@ void choose_display(SharedDisplay& s) {
     s.display = get_platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, nullptr);
     if (s.display == EGL_NO_DISPLAY)
       return "surfaceless: eglGetPlatformDisplayEXT failed (" + last_error() + ")";
-    std::string why = initialise(s);
+    DisplaySlot first{.display = s.display};
+    std::string why = initialise(first);
     if (!why.empty()) return "surfaceless: " + why;
     s.platform = "surfaceless";
+    s.slots = {first};
+    // The second display (see DisplaySlot), initialised when a second render thread first needs it.
+    const EGLint none[] = {EGL_NONE};
+    const EGLDisplay extra = get_platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, none);
+    if (extra != EGL_NO_DISPLAY && extra != s.display) s.slots.push_back(DisplaySlot{.display = extra});
     return {};
   };
   auto try_device = [&](const DeviceList& list, int index) -> std::string {
@@ -220,9 +239,11 @@ void choose_display(SharedDisplay& s) {
     s.display =
         get_platform_display(EGL_PLATFORM_DEVICE_EXT, list.devices[static_cast<std::size_t>(index)], nullptr);
     if (s.display == EGL_NO_DISPLAY) return name + ": eglGetPlatformDisplayEXT failed (" + last_error() + ")";
-    std::string why = initialise(s);
+    DisplaySlot only{.display = s.display};
+    std::string why = initialise(only);
     if (!why.empty()) return name + ": " + why;
     s.platform = "device";
+    s.slots = {only};
     return {};
   };
 
@@ -254,8 +275,33 @@ void choose_display(SharedDisplay& s) {
   }
 }
 
-// Opens the shared display (once per process), initialises it if needed and counts one more user.
-void acquire(EGLDisplay* display, EGLConfig* config, std::string* platform) {
+// The display slot of the calling thread's Contexts: the one with the fewest live threads when the thread
+// created its first Context, kept until the thread exits.
+struct ThreadSlot {
+  int slot = -1;
+  ~ThreadSlot() {
+    if (slot < 0) return;
+    SharedDisplay& s = shared();
+    std::lock_guard lock(s.mutex);
+    --s.slots[static_cast<std::size_t>(slot)].threads;
+  }
+};
+
+int thread_slot(SharedDisplay& s) {  // s.mutex held
+  thread_local ThreadSlot mine;
+  if (mine.slot < 0) {
+    std::size_t best = 0;
+    for (std::size_t k = 1; k < s.slots.size(); ++k)
+      if (!s.slots[k].failed && s.slots[k].threads < s.slots[best].threads) best = k;
+    ++s.slots[best].threads;
+    mine.slot = static_cast<int>(best);
+  }
+  return s.slots[static_cast<std::size_t>(mine.slot)].failed ? 0 : mine.slot;
+}
+
+// Opens the displays (once per process), initialises the calling thread's if needed and counts one more
+// user of it. Returns its slot.
+int acquire(EGLDisplay* display, EGLConfig* config, std::string* platform) {
   SharedDisplay& s = shared();
   std::call_once(s.chosen, [&s] {
     try {
@@ -266,25 +312,37 @@ void acquire(EGLDisplay* display, EGLConfig* config, std::string* platform) {
   });
   if (s.choose_error) std::rethrow_exception(s.choose_error);
   std::lock_guard lock(s.mutex);
-  if (!s.initialised) {
-    // Re-opening after the last Context terminated the display.
-    const std::string why = initialise(s);
-    if (!why.empty()) throw Error("EGL: re-initialising the " + s.platform + " display: " + why);
+  int k = thread_slot(s);
+  if (!s.slots[static_cast<std::size_t>(k)].initialised) {
+    // First use of an extra display, or re-opening after the last Context terminated it.
+    const std::string why = initialise(s.slots[static_cast<std::size_t>(k)]);
+    if (!why.empty() && k == 0) throw Error("EGL: re-initialising the " + s.platform + " display: " + why);
+    if (!why.empty()) {
+      s.slots[static_cast<std::size_t>(k)].failed = true;  // only a speed-up lost: share display 0
+      k = 0;
+      if (!s.slots[0].initialised) {
+        const std::string why0 = initialise(s.slots[0]);
+        if (!why0.empty()) throw Error("EGL: re-initialising the " + s.platform + " display: " + why0);
+      }
+    }
   }
-  ++s.users;
-  *display = s.display;
-  *config = s.config;
+  DisplaySlot& d = s.slots[static_cast<std::size_t>(k)];
+  ++d.users;
+  *display = d.display;
+  *config = d.config;
   *platform = s.platform;
+  return k;
 }
 
-void release_display() {
+void release_display(int slot) {
   SharedDisplay& s = shared();
   std::lock_guard lock(s.mutex);
-  if (--s.users == 0 && s.owned) {
+  DisplaySlot& d = s.slots[static_cast<std::size_t>(slot)];
+  if (--d.users == 0 && d.owned) {
     // No a2w context is left; terminating frees the driver's per-display memory and threads. Never done for
     // a display someone else initialised: the handle is shared by everyone in the process.
-    eglTerminate(s.display);
-    s.initialised = false;
+    eglTerminate(d.display);
+    d.initialised = false;
   }
 }
 
@@ -298,7 +356,7 @@ struct ThreadExitRelease {
 
 Context::Context() {
   EGLConfig config = nullptr;
-  acquire(&display_, &config, &platform_);
+  slot_ = acquire(&display_, &config, &platform_);
   try {
     bind_gl_api();
     // No version or profile attributes: that gives the highest compatibility-profile context, which MuJoCo
@@ -310,7 +368,7 @@ Context::Context() {
                   " display (" + last_error() + ")");
     }
   } catch (...) {
-    release_display();
+    release_display(slot_);
     throw;
   }
 }
@@ -319,7 +377,7 @@ Context::~Context() {
   if (is_current()) eglMakeCurrent(display_, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
   // If the context is still current on another thread, EGL defers the destruction until it is released.
   eglDestroyContext(display_, context_);
-  release_display();
+  release_display(slot_);
 }
 
 void Context::make_current() {

@@ -1,8 +1,9 @@
 #pragma once
-// Internal to a2w::tasks: a headless EGL display shared by the process and one desktop-GL context per
-// Renderer. No X server is ever touched: the display comes from EGL's device platform (NVIDIA) or Mesa's
-// surfaceless platform (llvmpipe), and contexts are made current with no surface (MuJoCo renders into its
-// own framebuffer object).
+// Internal to a2w::tasks: headless EGL displays shared by the process and one desktop-GL context per
+// Renderer. On Mesa's surfaceless platform the render threads spread over two displays, each with its own
+// llvmpipe rasteriser (one display's frames are rasterised one at a time). No X server is ever touched: the
+// display comes from EGL's device platform (NVIDIA) or Mesa's surfaceless platform (llvmpipe), and contexts
+// are made current with no surface (MuJoCo renders into its own framebuffer object).
 //
 // Environment:
 //   A2W_EGL_PLATFORM=surfaceless|device  forces a platform (default: device when an NVIDIA EGL device is
@@ -16,9 +17,9 @@
 
 namespace a2w::tasks::egl {
 
-// A desktop-GL (compatibility profile) context on the shared display. Creating the first context
-// initialises the display; destroying the last one terminates it, but only if a2w initialised it (another
-// library in the process may share the same EGLDisplay handle).
+// A desktop-GL (compatibility profile) context on the calling thread's display. Creating the first context
+// of a display initialises it; destroying the last one terminates it, but only if a2w initialised it
+// (another library in the process may share the same EGLDisplay handle).
 class Context {
  public:
   // Throws a2w::Error naming the EGL step that failed.
@@ -39,6 +40,8 @@ class Context {
 
   // "surfaceless" or "device".
   const std::string& platform() const;
+  // Which of the process's displays (0, or 1 for a second surfaceless one).
+  int display_index() const { return slot_; }
 
   // Resolves a GL or EGL entry point (EGL_KHR_get_all_proc_addresses covers core GL functions), so a2w
   // needs no link-time libGL/libOpenGL: MuJoCo loads its own GL pointers the same way.
@@ -47,6 +50,7 @@ class Context {
  private:
   EGLDisplay display_ = EGL_NO_DISPLAY;
   EGLContext context_ = EGL_NO_CONTEXT;
+  int slot_ = 0;  // which of the process's displays
   std::string platform_;
 };
 

@@ -153,6 +153,7 @@ Renderer::Renderer(const mjModel* model, RendererOptions options) {
   egl::BindingGuard guard;
   im.context.make_current();
   im.info = query_gl_info(im.context.platform());
+  im.info.display = im.context.display_index();
   check_gl_version(im.info);
 
   // Room for every model geom plus MuJoCo's decorations; when full, 2.2.2 drops geoms with a warning.

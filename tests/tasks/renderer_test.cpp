@@ -174,6 +174,29 @@ TEST_CASE("renderer: two Renderers alternate in one thread") {
   CHECK(render(large, s.data.get(), 1).rgb == l1.rgb);
 }
 
+TEST_CASE("renderer: two render threads get displays of their own and the same pixels") {
+  Scene s;
+  Renderer here(s.model.get(), size(48, 48));
+  const Image mine = render(here, s.data.get(), 0);
+  Image theirs(48, 48);
+  int their_display = -1;
+  std::thread worker([&] {
+    Renderer there(s.model.get(), size(48, 48));
+    their_display = there.info().display;
+    there.render(s.data.get(), 0, theirs.rgb.data(), theirs.depth.data());
+  });
+  worker.join();
+  CHECK(theirs.rgb == mine.rgb);
+  CHECK(std::memcmp(theirs.depth.data(), mine.depth.data(), mine.depth.size() * sizeof(float)) == 0);
+  // Mesa's surfaceless platform (llvmpipe) gives a second display: the worker, the only live render thread
+  // beside this one, takes it. Elsewhere there is one display for everyone.
+  if (here.info().platform == "surfaceless") {
+    CHECK(their_display != here.info().display);
+  } else {
+    CHECK(their_display == here.info().display);
+  }
+}
+
 TEST_CASE("renderer: a Renderer moves between threads") {
   Scene s;
   SUBCASE("created here, used by a worker") {

@@ -25,6 +25,9 @@ struct GlInfo {
   std::string renderer;   // GL_RENDERER, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"
   std::string version;    // GL_VERSION
   bool software = false;  // true for llvmpipe, softpipe, swrast
+  // Which of the process's EGL displays the context lives on. llvmpipe rasterises one display's frames one at
+  // a time, so on Mesa's surfaceless platform render threads spread over two displays (0 and 1); elsewhere 0.
+  int display = 0;
 };
 
 struct RendererOptions {
