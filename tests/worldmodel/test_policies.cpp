@@ -755,6 +755,35 @@ TEST_CASE(
   CHECK_THROWS_AS(a->act_rows(obs, {true}), InvalidArgument);
 }
 
+TEST_CASE("A2World-policy's initial noise: at 0 the chunk depends far less on the episode seed than at 1") {
+  const auto& path = trained_a2w_policy();
+  const Dict obs = a2w_observation(2);
+  auto chunk = [&](double initial_noise, std::uint64_t episode_seed) {
+    wm::A2WorldPolicyOptions o;
+    o.initial_noise = initial_noise;
+    auto p = wm::A2WorldPolicy::load(path, o);
+    p->reset({true, true}, {episode_seed, episode_seed});
+    return p->act(obs);
+  };
+  auto spread = [&](double initial_noise) {
+    const Array a = chunk(initial_noise, 5), b = chunk(initial_noise, 9);
+    float most = 0;
+    for (std::int64_t i = 0; i < a.size(); ++i)
+      most = std::max(most, std::abs(a.data<float>()[i] - b.data<float>()[i]));
+    return most;
+  };
+  const float sampled = spread(1.0), centred = spread(0.0);
+  CAPTURE(sampled);
+  CAPTURE(centred);
+  CHECK(sampled > 0.0f);
+  CHECK(centred < 0.1f * sampled);
+  CHECK(chunk(0.0, 5).equals(chunk(0.0, 5)));
+  wm::A2WorldPolicyOptions bad;
+  bad.initial_noise = -0.5;
+  CHECK(has(message_of<InvalidArgument>([&] { wm::A2WorldPolicy::load(path, bad); }),
+            "expected initial_noise in [0, 1000], got -0.5"));
+}
+
 TEST_CASE("A2World-policy learns its data: after training, the chunk it samples is the recorded one") {
   // Trained on one episode (no recorded state: the proprio input is zero in training, so here too) and
   // asked at its first step: the sampled chunk should be the episode's first actions, far closer than its

@@ -11,6 +11,7 @@
 #include "a2w/wm/device.h"
 #include "a2w/wm/edm.h"
 #include "a2w/wm/frames.h"
+#include "printf_format.h"
 
 namespace a2w::wm {
 
@@ -259,6 +260,9 @@ A2WorldPolicy::A2WorldPolicy(A2WorldPolicyNet net, StateNormalizer state, Action
   if (execute_ > net_->config().chunk())
     throw InvalidArgument("A2WorldPolicy: expected execute in [1, " + std::to_string(net_->config().chunk()) +
                           "], got " + std::to_string(execute_));
+  if (!(options_.initial_noise >= 0.0 && options_.initial_noise <= 1e3))
+    throw InvalidArgument("A2WorldPolicy: expected initial_noise in [0, 1000], got " +
+                          fmt("%g", options_.initial_noise));
 }
 
 namespace {
@@ -388,7 +392,7 @@ torch::Tensor A2WorldPolicy::predict(const env::Dict& obs, const std::vector<boo
   const auto c_noise_frames =
       torch::full({b}, edm_scaling(sv, t.sigma_data).c_noise, torch::kFloat32).to(device_);
   const auto sigmas = karras_sigmas(cfg.action_steps, t.sigma_min, cfg.action_sigma_max, t.rho);
-  auto x = seeded_normal(seeds, 2, {h, t.action_dim}, device_) * sigmas[0];
+  auto x = seeded_normal(seeds, 2, {h, t.action_dim}, device_) * (sigmas[0] * options_.initial_noise);
   for (std::size_t i = 0; i + 1 < sigmas.size(); ++i) {
     const EdmScaling s = edm_scaling(sigmas[i], cfg.action_sigma_data);
     const auto c_noise = torch::full({b}, s.c_noise, torch::kFloat32).to(device_);

@@ -135,6 +135,10 @@ struct A2WorldPolicyOptions {
   std::string device = "cpu";
   int execute = 0;         // steps of each chunk returned; 0: the config's
   std::uint64_t seed = 0;  // the sampler's noise: a row's depends on (seed, its episode's seed, its step)
+  // Scale of the noise each chunk's action sampling starts from: 1 samples the learned action distribution;
+  // 0 starts from its centre, so a chunk is the denoiser's estimate refined without sampling noise (the
+  // imagined future frames stay the noise they were in training, so chunks still vary a little by seed).
+  double initial_noise = 1.0;
 };
 
 class A2WorldPolicy final : public env::Policy {
