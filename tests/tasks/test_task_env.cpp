@@ -1,6 +1,7 @@
 // TaskEnv: spaces, determinism, action validation, options, divergence handling.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -199,4 +200,26 @@ TEST_CASE("erase: the cameras draw neither the robot nor the objects, physics an
              .obs.at("eye_in_hand_rgb")
              .as_array()
              .equals(first_wrist));
+}
+
+TEST_CASE("every built-in task's constraint rows stay far below the model's njmax under random play") {
+  // MuJoCo 2.2.2's per-mjData memory grows with the square of njmax, so the scenes ask for little (800 rows);
+  // random play, the most contacts the tests can provoke, must leave at least two thirds of it unused.
+  env::Rng rng(17);
+  for (const char* file : test::kBuiltinFiles) {
+    CAPTURE(file);
+    auto env = test::make_env(file, {{"render", false}});
+    int most = 0;
+    for (int episode = 0; episode < 4; ++episode) {
+      env->reset(static_cast<std::uint64_t>(episode));
+      for (int t = 0; t < 80; ++t) {
+        const auto s = env->step(env->spec().action_space->sample(rng).as_array());
+        most = std::max(most, env->data()->maxuse_efc);
+        if (s.terminated || s.truncated) break;
+      }
+    }
+    CAPTURE(most);
+    CHECK(most > 0);
+    CHECK(most * 3 < env->model()->njmax);
+  }
 }
