@@ -20,13 +20,11 @@ bool drawn_opaque(const mjvGeom& g, const float head[3]) {
 int draw_opaque_planes_last(mjvScene* scene) {
   const mjvGLCamera head = mjv_averageCamera(&scene->camera[0], &scene->camera[1]);
   auto moves = [&](const mjvGeom& g) { return g.type == mjGEOM_PLANE && drawn_opaque(g, head.pos); };
-  mjvGeom* begin = scene->geoms;
   mjvGeom* end = scene->geoms + scene->ngeom;
-  const auto n = std::count_if(begin, end, moves);
-  if (n == 0) return 0;
   // The scene holds a few dozen geoms: a stable partition through a small buffer is cheap next to drawing.
-  std::stable_partition(begin, end, [&](const mjvGeom& g) { return !moves(g); });
-  return static_cast<int>(n);
+  const mjvGeom* moved =
+      std::stable_partition(scene->geoms, end, [&](const mjvGeom& g) { return !moves(g); });
+  return static_cast<int>(end - moved);
 }
 
 }  // namespace a2w::tasks

@@ -103,8 +103,7 @@ struct DisplaySlot {
 // and a static destructor running after that would call into a torn-down EGL.
 struct SharedDisplay {
   std::once_flag chosen;
-  std::exception_ptr choose_error;      // set when no display could be opened; rethrown to every caller
-  EGLDisplay display = EGL_NO_DISPLAY;  // the chosen one, while choosing
+  std::exception_ptr choose_error;  // set when no display could be opened; rethrown to every caller
   std::string platform;
   std::mutex mutex;                // guards the slots
   std::vector<DisplaySlot> slots;  // [0] the chosen display, then any extra ones
@@ -215,10 +214,10 @@ void choose_display(SharedDisplay& s) {
     if (!has_extension(client_ext, "EGL_MESA_platform_surfaceless")) {
       return "surfaceless: libEGL has no EGL_MESA_platform_surfaceless";
     }
-    s.display = get_platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, nullptr);
-    if (s.display == EGL_NO_DISPLAY)
+    DisplaySlot first{.display =
+                          get_platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, nullptr)};
+    if (first.display == EGL_NO_DISPLAY)
       return "surfaceless: eglGetPlatformDisplayEXT failed (" + last_error() + ")";
-    DisplaySlot first{.display = s.display};
     std::string why = initialise(first);
     if (!why.empty()) return "surfaceless: " + why;
     s.platform = "surfaceless";
@@ -226,7 +225,7 @@ void choose_display(SharedDisplay& s) {
     // The second display (see DisplaySlot), initialised when a second render thread first needs it.
     const EGLint none[] = {EGL_NONE};
     const EGLDisplay extra = get_platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, none);
-    if (extra != EGL_NO_DISPLAY && extra != s.display) s.slots.push_back(DisplaySlot{.display = extra});
+    if (extra != EGL_NO_DISPLAY && extra != first.display) s.slots.push_back(DisplaySlot{.display = extra});
     return {};
   };
   auto try_device = [&](const DeviceList& list, int index) -> std::string {
@@ -236,10 +235,10 @@ void choose_display(SharedDisplay& s) {
     if (index < 0 || static_cast<std::size_t>(index) >= list.devices.size()) {
       return name + ": no such EGL device (" + std::to_string(list.devices.size()) + " enumerated)";
     }
-    s.display =
-        get_platform_display(EGL_PLATFORM_DEVICE_EXT, list.devices[static_cast<std::size_t>(index)], nullptr);
-    if (s.display == EGL_NO_DISPLAY) return name + ": eglGetPlatformDisplayEXT failed (" + last_error() + ")";
-    DisplaySlot only{.display = s.display};
+    DisplaySlot only{.display = get_platform_display(EGL_PLATFORM_DEVICE_EXT,
+                                                     list.devices[static_cast<std::size_t>(index)], nullptr)};
+    if (only.display == EGL_NO_DISPLAY)
+      return name + ": eglGetPlatformDisplayEXT failed (" + last_error() + ")";
     std::string why = initialise(only);
     if (!why.empty()) return name + ": " + why;
     s.platform = "device";
@@ -263,13 +262,11 @@ void choose_display(SharedDisplay& s) {
     if (nvidia >= 0) {
       why = try_device(list, nvidia);
       if (why.empty()) return;
-      s.display = EGL_NO_DISPLAY;
     }
     const std::string surfaceless_why = try_surfaceless();
     why = why.empty() ? surfaceless_why : (surfaceless_why.empty() ? "" : why + "; " + surfaceless_why);
   }
   if (!why.empty()) {
-    s.display = EGL_NO_DISPLAY;
     throw Error("EGL: no headless display (" + why +
                 "); A2W_EGL_PLATFORM=surfaceless|device forces a platform, A2W_EGL_DEVICE=<index> a device");
   }

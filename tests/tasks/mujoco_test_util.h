@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace a2w::tasks::test {
 
@@ -33,5 +34,39 @@ inline ModelPtr load_xml(const std::string& xml) {
   REQUIRE(model != nullptr);
   return model;
 }
+
+// The scene MuJoCo builds to draw fixed camera `camera` of a model in a state (default options, every
+// category), for tests of what a2w does to a scene before drawing it. update() builds it again.
+class CameraScene {
+ public:
+  CameraScene(const mjModel* model, mjData* data, int camera) : model_(model), data_(data) {
+    mjv_defaultScene(&scene);
+    mjv_makeScene(model, &scene, 100);
+    mjv_defaultOption(&option_);
+    mjv_defaultCamera(&camera_);
+    camera_.type = mjCAMERA_FIXED;
+    camera_.fixedcamid = camera;
+    update();
+  }
+  ~CameraScene() { mjv_freeScene(&scene); }
+  CameraScene(const CameraScene&) = delete;
+  CameraScene& operator=(const CameraScene&) = delete;
+
+  void update() { mjv_updateScene(model_, data_, &option_, nullptr, &camera_, mjCAT_ALL, &scene); }
+  // The model names of the scene's geoms, in drawing order.
+  std::vector<std::string> geom_names() const {
+    std::vector<std::string> out;
+    for (int i = 0; i < scene.ngeom; ++i) out.push_back(mj_id2name(model_, mjOBJ_GEOM, scene.geoms[i].objid));
+    return out;
+  }
+
+  mjvScene scene;
+
+ private:
+  const mjModel* model_;
+  mjData* data_;
+  mjvOption option_;
+  mjvCamera camera_;
+};
 
 }  // namespace a2w::tasks::test

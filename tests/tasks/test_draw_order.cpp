@@ -11,16 +11,6 @@
 #include "../../tasks/src/draw_order.h"
 #include "mujoco_test_util.h"
 
-namespace {
-
-std::vector<std::string> names(const mjModel* m, const mjvScene& scene) {
-  std::vector<std::string> out;
-  for (int i = 0; i < scene.ngeom; ++i) out.push_back(mj_id2name(m, mjOBJ_GEOM, scene.geoms[i].objid));
-  return out;
-}
-
-}  // namespace
-
 TEST_CASE("draw order: opaque planes seen from the front go last, the rest keeps its order") {
   // Camera 1 m above the floor looking down. "wall" is a plane whose front faces away from the camera (seen
   // from behind, MuJoCo draws it see-through), "glass" a see-through plane, "mirror" a reflective one: none
@@ -43,23 +33,15 @@ TEST_CASE("draw order: opaque planes seen from the front go last, the rest keeps
 </mujoco>)");
   a2w::tasks::test::DataPtr data(mj_makeData(model.get()));
   mj_forward(model.get(), data.get());
-  mjvScene scene;
-  mjv_defaultScene(&scene);
-  mjv_makeScene(model.get(), &scene, 100);
-  mjvOption option;
-  mjv_defaultOption(&option);
-  mjvCamera camera;
-  mjv_defaultCamera(&camera);
-  camera.type = mjCAMERA_FIXED;
-  camera.fixedcamid = 0;
-  mjv_updateScene(model.get(), data.get(), &option, nullptr, &camera, mjCAT_ALL, &scene);
+  a2w::tasks::test::CameraScene view(model.get(), data.get(), 0);
+  mjvScene& scene = view.scene;
   REQUIRE(scene.ngeom == 8);
   CHECK(a2w::tasks::draw_opaque_planes_last(&scene) == 2);
-  CHECK(names(model.get(), scene) ==
+  CHECK(view.geom_names() ==
         std::vector<std::string>{"box", "wall", "ball", "glass", "mirror", "cap", "floor", "shelf"});
   // Once last, the planes stay where they are.
   CHECK(a2w::tasks::draw_opaque_planes_last(&scene) == 2);
-  CHECK(names(model.get(), scene) ==
+  CHECK(view.geom_names() ==
         std::vector<std::string>{"box", "wall", "ball", "glass", "mirror", "cap", "floor", "shelf"});
 
   // Without planes nothing moves.
@@ -67,6 +49,5 @@ TEST_CASE("draw order: opaque planes seen from the front go last, the rest keeps
   scene.geoms[0] = scene.geoms[2];  // ball
   scene.geoms[1] = scene.geoms[5];  // cap
   CHECK(a2w::tasks::draw_opaque_planes_last(&scene) == 0);
-  CHECK(names(model.get(), scene) == std::vector<std::string>{"ball", "cap"});
-  mjv_freeScene(&scene);
+  CHECK(view.geom_names() == std::vector<std::string>{"ball", "cap"});
 }

@@ -52,29 +52,16 @@ TEST_CASE("frustum cull: leaves out what is behind, beside or above the view and
 </mujoco>)");
   a2w::tasks::test::DataPtr data(mj_makeData(model.get()));
   mj_forward(model.get(), data.get());
-  mjvScene scene;
-  mjv_defaultScene(&scene);
-  mjv_makeScene(model.get(), &scene, 100);
-  mjvOption option;
-  mjv_defaultOption(&option);
-  mjvCamera camera;
-  mjv_defaultCamera(&camera);
-  camera.type = mjCAMERA_FIXED;
-  camera.fixedcamid = 0;
-  mjv_updateScene(model.get(), data.get(), &option, nullptr, &camera, mjCAT_ALL, &scene);
-  const int before = scene.ngeom;
+  a2w::tasks::test::CameraScene view(model.get(), data.get(), 0);
+  const int before = view.scene.ngeom;
   REQUIRE(before == 7);
-  CHECK(a2w::tasks::cull_geoms_outside_view(model.get(), &scene, 1.0) == 4);
-  std::vector<std::string> kept;
-  for (int i = 0; i < scene.ngeom; ++i)
-    kept.push_back(mj_id2name(model.get(), mjOBJ_GEOM, scene.geoms[i].objid));
-  CHECK(kept == std::vector<std::string>{"floor", "seen", "edge"});
+  CHECK(a2w::tasks::cull_geoms_outside_view(model.get(), &view.scene, 1.0) == 4);
+  CHECK(view.geom_names() == std::vector<std::string>{"floor", "seen", "edge"});
 
   // A viewport twice as wide as high sees x to +-0.83 m: the side geoms come back, the one above does not.
-  mjv_updateScene(model.get(), data.get(), &option, nullptr, &camera, mjCAT_ALL, &scene);
-  CHECK(a2w::tasks::cull_geoms_outside_view(model.get(), &scene, 2.0) == 2);
-  CHECK(scene.ngeom == 5);
-  mjv_freeScene(&scene);
+  view.update();
+  CHECK(a2w::tasks::cull_geoms_outside_view(model.get(), &view.scene, 2.0) == 2);
+  CHECK(view.scene.ngeom == 5);
 }
 
 TEST_CASE("frustum cull and planes last: every built-in task renders the same pixels and depth as without") {
